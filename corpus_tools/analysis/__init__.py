@@ -1,0 +1,1 @@
+"""Analysis modules: themes, topics, slogans, statistics."""

@@ -1,0 +1,1 @@
+"""Dataset export: deduplication, splits, formats, data card."""

@@ -1,0 +1,1 @@
+"""Ingestion: read, clean, repair, convert and split raw pages."""
