@@ -1,0 +1,345 @@
+"""Site chrome removal: line classification plus cross-page repeated-line learning.
+
+Three kinds of evidence, all general (no rule is keyed to one site):
+
+* **line shape** — spam keyword headers, breadcrumbs, pagination runs, page numbers,
+  trailing counters, Latin-only debris, related-article blocks;
+* **patterns** from ``resources/boilerplate.toml`` (metadata, download prompts, copyright
+  and takedown notices, collection intros at sentence level, inline spam);
+* **repetition across pages** (CCNet-style): a short line that recurs in several pages of
+  the same input set is template, unless it is a plausible heading. Counting hashes the
+  normalised line to 8 bytes, so the statistics stay compact (count → merge → apply).
+"""
+from __future__ import annotations
+
+import hashlib
+import re
+import tomllib
+from collections import Counter
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+from typing import Iterable
+
+from .textutil import CJK_RE, TERMINAL_END, cjk_count
+
+RESOURCES = Path(__file__).resolve().parent.parent / "resources"
+
+Edits = list[tuple]
+
+
+@dataclass(frozen=True)
+class Rule:
+    name: str
+    scope: str  # line | inline | sentence
+    regex: re.Pattern
+    max_len: int = 10**9
+
+
+@lru_cache(maxsize=8)
+def load_rules(path: str | None = None) -> tuple[Rule, ...]:
+    """Rules from ``resources/boilerplate.toml`` (or a user file with the same layout)."""
+    p = Path(path) if path else RESOURCES / "boilerplate.toml"
+    data = tomllib.loads(p.read_text(encoding="utf-8"))
+    rules = []
+    for r in data.get("rule", []):
+        rules.append(Rule(r["name"], r.get("scope", "line"), re.compile(r["pattern"]), int(r.get("max_len", 10**9))))
+    return tuple(rules)
+
+
+# ----------------------------------------------------------------------------- line shapes
+SPAM_TERMS = ("国产", "在线", "观看", "日韩", "欧美", "精品", "免费", "视频", "播放", "亚洲", "伦理",
+              "无码", "一区", "二区", "av", "色网", "久久", "成人", "高清", "影院", "午夜", "麻豆")
+MARKER_START_RE = re.compile(
+    r"^\s*(第[一二三四五六七八九十\d]{1,3}[部分章节篇]|[一二三四五六七八九十]{1,3}\s*[、.．,，]|[（(][一二三四五六七八九十\d]{1,3}[)）]"
+    r"|\d{1,2}\s*[、.．)）]|[①-⑳⑴-⒇])"
+)
+PAGE_NUMBER_RE = re.compile(r"^\s*([—–\-－_~]{1,3}\s*\d{1,4}\s*[—–\-－_~]{1,3}|第\s*\d{1,4}\s*页|\d{1,3}\s*/\s*\d{1,3})\s*$")
+PAGINATION_CHARS_RE = re.compile(r"^[共第当前页上下一首尾末张篇\d,，/:：.\s>»«<]+$")
+RELATED_RE = re.compile(r"^\s*(相关范文推荐|相关范文|相关推荐|相关文章|相关阅读|推荐阅读|延伸阅读|猜你喜欢|热门文章|热门推荐|精彩推荐|你可能感兴趣|你可能还喜欢|更多相关|相关文档|最新文章|热门范文|同类文章)[:：\s]*$")
+LATIN_ONLY_RE = re.compile(r"^[A-Za-z][A-Za-z .,'-]{0,40}$")
+BREADCRUMB_SPLIT_RE = re.compile(r"\s*[>›»]\s*|\s+→\s+|\s*/\s+")
+
+
+def is_spam_line(line: str) -> bool:
+    items = [x for x in re.split(r"[,，、|｜ ]+", line) if x]
+    if len(items) < 4 or "。" in line:
+        return False
+    avg = sum(len(x) for x in items) / len(items)
+    hits = sum(line.lower().count(t) for t in SPAM_TERMS)
+    return avg <= 14 and hits >= 2
+
+
+def is_breadcrumb(line: str) -> bool:
+    parts = [p for p in BREADCRUMB_SPLIT_RE.split(line.strip()) if p]
+    if len(parts) < 3 or len(line) > 150:
+        return False
+    return all(len(p) <= 30 and not any(c in p for c in "。！？") for p in parts)
+
+
+def is_heading_like(line: str) -> bool:
+    from .split import is_separator_line
+
+    return bool(MARKER_START_RE.match(line)) or is_separator_line(line)
+
+
+# ----------------------------------------------------------------------------- template learning
+def line_key(line: str) -> bytes | None:
+    """Normalised hash of a line for cross-page repetition counting (digits folded)."""
+    s = re.sub(r"\s+", "", line)
+    if not (2 <= len(s) <= 50):
+        return None
+    s = re.sub(r"\d+", "0", s)
+    return hashlib.blake2b(s.encode("utf-8"), digest_size=8).digest()
+
+
+def page_line_keys(text: str) -> set[bytes]:
+    keys = set()
+    for line in text.split("\n"):
+        k = line_key(line)
+        if k is not None:
+            keys.add(k)
+    return keys
+
+
+def merge_counts(counts: Iterable[Counter]) -> Counter:
+    total: Counter = Counter()
+    for c in counts:
+        total.update(c)
+    return total
+
+
+def template_keys(counts: Counter, n_pages: int, min_pages: int = 3) -> frozenset[bytes]:
+    """Keys of lines seen in at least ``min_pages`` pages (never fewer than 3)."""
+    need = max(3, min_pages)
+    if n_pages < need:
+        return frozenset()
+    return frozenset(k for k, c in counts.items() if c >= need)
+
+
+# ----------------------------------------------------------------------------- classification
+def _lines(text: str) -> list[tuple[int, int]]:
+    out, pos = [], 0
+    for line in text.split("\n"):
+        out.append((pos, pos + len(line)))
+        pos += len(line) + 1
+    return out
+
+
+def _remove_line(text: str, a: int, b: int, rule: str) -> tuple:
+    """Remove a line together with its newline (the following one, else the preceding)."""
+    if b < len(text) and text[b] == "\n":
+        return (a, b + 1, "", rule)
+    if a > 0 and text[a - 1] == "\n":
+        return (a - 1, b, "", rule)
+    return (a, b, "", rule)
+
+
+def line_edits(text: str, rules: tuple[Rule, ...] | None = None) -> Edits:
+    """Whole-line and block removals by shape and by the line rules."""
+    rules = rules if rules is not None else load_rules()
+    line_rules = [r for r in rules if r.scope == "line"]
+    spans = _lines(text)
+    verdict: list[str | None] = [None] * len(spans)
+    first_content = next((i for i, (a, b) in enumerate(spans) if text[a:b].strip()), None)
+    for i, (a, b) in enumerate(spans):
+        line = text[a:b].strip()
+        if not line:
+            continue
+        if (i == first_content or i <= 3) and is_spam_line(line):
+            verdict[i] = "spam_keywords"
+        elif is_breadcrumb(line):
+            verdict[i] = "breadcrumb"
+        elif PAGE_NUMBER_RE.match(line):
+            verdict[i] = "page_number"
+        elif LATIN_ONLY_RE.match(line) and len(line.split()) <= 4:
+            verdict[i] = "latin_debris"
+        else:
+            for r in line_rules:
+                if len(line) <= r.max_len and r.regex.search(line):
+                    verdict[i] = r.name
+                    break
+    # pagination: runs of short lines made only of pagination characters, containing 页
+    i = 0
+    while i < len(spans):
+        j = i
+        while j < len(spans):
+            a, b = spans[j]
+            s = text[a:b].strip()
+            if s and (len(s) > 14 or not PAGINATION_CHARS_RE.match(s)):
+                break
+            j += 1
+        run = "".join(text[a:b].strip() for a, b in spans[i:j])
+        if j > i and "页" in run and re.search(r"\d", run):
+            for k in range(i, j):
+                if text[spans[k][0]:spans[k][1]].strip():
+                    verdict[k] = "pagination"
+        i = max(j, i + 1)
+    # trailing counter: digits-only last content line
+    last = max((k for k, (a, b) in enumerate(spans) if text[a:b].strip() and verdict[k] is None), default=None)
+    if last is not None and re.fullmatch(r"\d{3,}", text[spans[last][0]:spans[last][1]].strip()):
+        verdict[last] = "trailing_counter"
+    # related-article blocks: from the heading to the next essay separator (or the end)
+    from .split import is_separator_line
+
+    k = 0
+    while k < len(spans):
+        a, b = spans[k]
+        if RELATED_RE.match(text[a:b]):
+            m = k
+            while m < len(spans) and (m == k or not is_separator_line(text[spans[m][0]:spans[m][1]].strip())):
+                if text[spans[m][0]:spans[m][1]].strip():
+                    verdict[m] = "related_articles"
+                m += 1
+            k = m
+        else:
+            k += 1
+    return [_remove_line(text, a, b, v) for (a, b), v in zip(spans, verdict) if v]
+
+
+def inline_edits(text: str, rules: tuple[Rule, ...] | None = None) -> Edits:
+    """Inline matches and whole sentences (collection intros) inside kept lines."""
+    rules = rules if rules is not None else load_rules()
+    edits: Edits = []
+    for r in rules:
+        if r.scope == "inline":
+            edits += [(m.start(), m.end(), "", r.name) for m in r.regex.finditer(text) if m.end() > m.start()]
+        elif r.scope == "sentence":
+            for m in r.regex.finditer(text):
+                a, b = sentence_bounds(text, m.start(), m.end())
+                edits.append((a, b, "", r.name))
+    return _non_overlapping(edits)
+
+
+SENT_STOP = "。！？!?\n"
+
+
+def sentence_bounds(text: str, a: int, b: int, limit: int = 300) -> tuple[int, int]:
+    """The sentence around [a, b): back to the previous terminator or line start, forward
+    through the next terminator (and closing quotes) or line end."""
+    s = a
+    while s > 0 and a - s < limit and text[s - 1] not in SENT_STOP and not (text[s - 1] == "】" and text[s] == "【"):
+        s -= 1
+    e = b
+    while e < len(text) and e - b < limit and text[e] not in SENT_STOP:
+        e += 1
+    while e < len(text) and text[e] in "。！？!?”’」』)）":
+        e += 1
+    return s, e
+
+
+def _non_overlapping(edits: Edits) -> Edits:
+    """Merge overlapping removals (same kind) so the batch is valid for TrackedText.edit."""
+    edits = sorted(edits)
+    out: Edits = []
+    for e in edits:
+        if out and e[0] < out[-1][1]:
+            prev = out[-1]
+            if e[1] > prev[1]:
+                out[-1] = (prev[0], e[1], "", prev[3] if prev[3] == e[3] else f"{prev[3]}+{e[3]}")
+            continue
+        out.append(e)
+    return out
+
+
+def template_edits(text: str, templates: frozenset[bytes]) -> Edits:
+    """Remove lines whose key is a learned template, except plausible headings, the page's
+    first line (its title) and salutations ending in a colon."""
+    if not templates:
+        return []
+    spans = _lines(text)
+    first = next((i for i, (a, b) in enumerate(spans) if text[a:b].strip()), None)
+    edits = []
+    for i, (a, b) in enumerate(spans):
+        line = text[a:b].strip()
+        if i == first or not line or line[-1] in "：:" or is_heading_like(line):
+            continue
+        k = line_key(line)
+        if k is not None and k in templates:
+            edits.append(_remove_line(text, a, b, "repeated_template"))
+    return edits
+
+
+def whitespace_edits(text: str) -> Edits:
+    """Strip each line and drop blank lines, so paragraphs are separated by one ``\\n``."""
+    edits: Edits = []
+    spans = _lines(text)
+    prev_kept = False
+    for a, b in spans:
+        line = text[a:b]
+        s = line.strip()
+        if not s:
+            # drop the blank line with its newline (the following one, or the preceding one at the end)
+            if b < len(text):
+                edits.append((a, b + 1, "", "blank_line"))
+            elif a > 0 and prev_kept:
+                edits.append((a - 1, b, "", "blank_line"))
+            elif b > a:
+                edits.append((a, b, "", "blank_line"))
+            continue
+        prev_kept = True
+        lead = len(line) - len(line.lstrip())
+        trail = len(line) - len(line.rstrip())
+        if lead:
+            edits.append((a, a + lead, "", "whitespace"))
+        if trail:
+            edits.append((b - trail, b, "", "whitespace"))
+    # merge touching edits (a trailing-space edit followed by a blank-line edit)
+    out: Edits = []
+    for e in edits:
+        if out and out[-1][1] == e[0] and out[-1][3] == e[3]:
+            out[-1] = (out[-1][0], e[1], "", e[3])
+        elif out and out[-1][1] > e[0]:
+            out[-1] = (out[-1][0], max(out[-1][1], e[1]), "", out[-1][3])
+        else:
+            out.append(e)
+    # a trailing newline at the very end of the text
+    if text.endswith("\n") and not (out and out[-1][1] == len(text)):
+        out.append((len(text) - 1, len(text), "", "blank_line"))
+    return out
+
+
+# ----------------------------------------------------------------------------- link-keyword rejoin
+def rejoin_edits(text: str) -> Edits:
+    """Rejoin sentences broken across lines: keywords the site turned into links and that
+    landed on their own line (``优秀\\n教案\\n、课题研究``), and hard-wrapped lines.
+
+    Expects whitespace-normalised text (no blank lines). Joins line i and i+1 when
+    * line i+1 starts with continuation punctuation (、，。；：)” …), or
+    * line i+1 is a short keyword (≤ 8 chars, no sentence punctuation), the running line is
+      open (no terminal punctuation, ≥ 10 chars) and line i+2 continues the sentence, or
+    * line i is a long open line (≥ 30 chars, not a heading) and line i+1 continues in
+      Chinese (hard wrap).
+    """
+    from .split import DATE_LINE_RE, is_separator_line
+
+    spans = _lines(text)
+    lines = [text[a:b] for a, b in spans]
+    edits: Edits = []
+    running = lines[0] if lines else ""
+    keyword_joined = False
+    for i in range(len(lines) - 1):
+        cur, nxt = lines[i], lines[i + 1]
+        after = lines[i + 2] if i + 2 < len(lines) else ""
+        join = False
+        if cur and nxt and not is_separator_line(nxt) and not is_separator_line(running):
+            open_end = running[-1] not in TERMINAL_END + "”」』）)》】"
+            if keyword_joined or (nxt[0] in "、，,。；;：:）)”」』》!！?？" and running[-1] not in "。！？!?"):
+                join = True
+                keyword_joined = False
+            elif (len(nxt) <= 8 and not re.search(r"[。！？!?；;：:，,、]", nxt) and open_end
+                  and len(running) >= 10 and not MARKER_START_RE.match(nxt) and not DATE_LINE_RE.match(nxt)
+                  and after and (after[0] in "、，,。；;：:）)”」』》" or (len(after) >= 10 and CJK_RE.match(after[0])
+                                                                    and not MARKER_START_RE.match(after)))):
+                join = keyword_joined = True
+            elif (len(cur) >= 30 and open_end and (not MARKER_START_RE.match(running) or "。" in running)
+                  and CJK_RE.match(nxt[0]) and not MARKER_START_RE.match(nxt) and len(nxt) >= 10
+                  and cur[-1] not in "：:" and cjk_count(cur) >= 20):
+                join = True
+        if join:
+            nl = spans[i][1]
+            edits.append((nl, nl + 1, "", "link_rejoin"))
+            running = running + nxt
+        else:
+            running = nxt
+    return edits

@@ -1,0 +1,432 @@
+"""Ingestion pipeline: raw files → pages, documents, removed spans (+ sections).
+
+The stages read like the design card::
+
+    decode → repair artifacts (pinyin, mojibake, invisible) → OpenCC → boilerplate
+    → whitespace → rejoin link keywords → learned templates → spacing, quotes, punctuation
+    → split essays (titles, sign-offs, years)
+
+Every stage is a plain function over text returning edits; :func:`clean_page` runs them on
+one page and :func:`ingest` runs pages in order (optionally in worker processes) and writes
+the corpus directory atomically. Cross-page template statistics are a separate pass
+(count → merge → apply) so workers never need to talk to each other.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import sys
+import time
+from collections import Counter
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Callable, Iterable, Iterator
+
+import pandas as pd
+
+from .. import __version__
+from ..store import atomic_write_json, write_table
+from . import boilerplate, convert, repair, split
+from .sources import HTML_SUFFIXES, PageError, Source, decode, discover, html_to_text, read_bytes, sha256
+from .tracked import TrackedText, span_to_raw
+
+PAGE_COLUMNS = ["page_id", "source", "sha256", "format", "encoding", "script", "status", "error",
+                "n_chars_raw", "n_chars_kept", "n_chars_removed", "n_documents", "title",
+                "announced_documents", "truncated", "n_repairs", "n_mojibake"]
+DOC_COLUMNS = ["doc_id", "page_id", "source", "index", "title", "text", "raw_start", "raw_end", "signoff",
+               "year", "n_chars", "n_placeholders", "n_mojibake", "script"]
+REMOVED_COLUMNS = ["page_id", "raw_start", "raw_end", "text", "replacement", "kind", "reason", "rules"]
+
+
+@dataclass(frozen=True)
+class IngestConfig:
+    """Everything that changes the output. Its hash keys resumable work."""
+
+    boilerplate: str | None = None  # path to a user boilerplate.toml
+    opencc: tuple[str, ...] = convert.CONFIGS
+    learn_templates: bool = True
+    template_min_pages: int = 3
+    max_page_bytes: int = 64 * 2**20
+    max_page_seconds: float = 300.0
+    sections: bool = True
+
+    def digest(self) -> str:
+        blob = json.dumps(asdict(self), sort_keys=True, default=list).encode()
+        return hashlib.sha256(blob + __version__.encode()).hexdigest()[:16]
+
+
+@dataclass
+class PageResult:
+    page: dict
+    documents: list[dict] = field(default_factory=list)
+    removed: list[dict] = field(default_factory=list)
+
+
+class _Clock:
+    def __init__(self, limit: float):
+        self.t0, self.limit = time.monotonic(), limit
+
+    def check(self, stage: str) -> None:
+        if time.monotonic() - self.t0 > self.limit:
+            raise PageError(f"page took over max_page_seconds={self.limit:g}s (stopped at {stage})")
+
+
+# ----------------------------------------------------------------------------- one page
+def clean_page(text: str, templates: frozenset[bytes] = frozenset(), config: IngestConfig = IngestConfig(),
+               clock: _Clock | None = None) -> tuple[TrackedText, dict]:
+    """Run every cleaning stage on decoded page text. Returns the tracked text (clean text +
+    edit log) and page facts (script, unresolved mojibake raw offsets)."""
+    clock = clock or _Clock(config.max_page_seconds)
+    rules = boilerplate.load_rules(config.boilerplate)
+    tt = TrackedText(text)
+    tt.edit(repair.pinyin_edits(tt.text))
+    edits, unresolved = repair.mojibake_edits(tt.text)
+    moji_raw = [tt.to_raw(p) for p in unresolved]
+    tt.edit(edits)
+    tt.edit(repair.invisible_edits(tt.text))
+    clock.check("repair")
+    script = convert.detect_script(tt.text)
+    convert.convert(tt, config.opencc)
+    clock.check("opencc")
+    tt.edit(boilerplate.line_edits(tt.text, rules))
+    tt.edit(boilerplate.inline_edits(tt.text, rules))
+    tt.edit(boilerplate.whitespace_edits(tt.text))
+    tt.edit(boilerplate.rejoin_edits(tt.text))
+    tt.edit(boilerplate.template_edits(tt.text, templates))
+    tt.edit(boilerplate.whitespace_edits(tt.text))
+    clock.check("boilerplate")
+    tt.edit(repair.spacing_edits(tt.text))
+    tt.edit(repair.quote_edits(tt.text))
+    tt.edit(repair.punctuation_edits(tt.text))
+    clock.check("punctuation")
+    return tt, {"script": script, "mojibake_raw": moji_raw}
+
+
+def split_page(tt: TrackedText) -> tuple[list[dict], dict]:
+    """Split the clean page into essays, removing separators, title lines, sign-offs and the
+    preamble as ``structure`` edits so that the documents tile the final clean text."""
+    text = tt.text
+    seps = split.find_separators(text)
+    spans: list[tuple] = []
+    docs: list[dict] = []
+    n = len(text)
+
+    def line_span(a: int, b: int, rule: str) -> tuple:
+        # include one adjacent newline so no blank line remains
+        if b < n and text[b] == "\n":
+            b += 1
+        elif a > 0 and text[a - 1] == "\n":
+            a -= 1
+        return (a, b, "", rule, "structure")
+
+    if seps:
+        preamble = text[:seps[0].start]
+        first_line = next((ln.strip() for ln in preamble.split("\n") if ln.strip()), None)
+        page_title = first_line
+        announced = split.announced_count(preamble)
+        if seps[0].start > 0:
+            spans.append((0, seps[0].start, "", "preamble", "structure"))
+        for k, sep in enumerate(seps):
+            a = sep.start - 1 if sep.start > 0 and text[sep.start - 1] == "\n" else sep.start
+            b = sep.end + 1 if sep.end < n and text[sep.end] == "\n" else sep.end
+            spans.append((a, b, "", "essay_separator", "structure"))
+            body_start = b
+            body_end = seps[k + 1].start if k + 1 < len(seps) else n
+            docs.append({"start": body_start, "end": body_end, "sep_title": sep.title or None})
+    else:
+        first_line = next((ln.strip() for ln in text.split("\n") if ln.strip()), None)
+        page_title = first_line if first_line and len(first_line) <= 60 and first_line[-1] not in "。！？!?；;，," else None
+        announced = split.announced_count(text[:200])
+        docs.append({"start": 0, "end": n, "sep_title": None})
+    for d in docs:
+        body = text[d["start"]:d["end"]]
+        parts = split.essay_parts(body, extract_title=bool(seps))
+        for a, b in parts.title_lines:
+            spans.append(line_span(d["start"] + a, d["start"] + b, "essay_title"))
+        if parts.signoff:
+            a = d["start"] + parts.signoff[0]
+            if a > 0 and text[a - 1] == "\n":
+                a -= 1
+            spans.append((a, d["start"] + parts.signoff[1], "", "signoff", "structure"))
+        d["title"] = parts.title or d["sep_title"] or page_title
+        d["signoff"] = parts.signoff_text
+        d["year"] = parts.year
+    spans = _merge(spans)
+    before = text
+    tt.edit(spans)
+    remap = _remapper(spans)
+    new = tt.text
+    out = []
+    for d in docs:
+        a, b = remap(d["start"]), remap(d["end"])
+        # trim newlines at the edges into the neighbouring structure edit's responsibility
+        d["new_start"], d["new_end"] = a, b
+        out.append(d)
+    del before
+    facts = {"title": page_title, "announced": announced}
+    return [d for d in out if new[d["new_start"]:d["new_end"]].strip()], facts
+
+
+def _merge(spans: list[tuple]) -> list[tuple]:
+    spans = sorted(spans)
+    out: list[tuple] = []
+    for s in spans:
+        if s[0] >= s[1]:
+            continue
+        if out and s[0] <= out[-1][1]:
+            prev = out[-1]
+            if s[1] > prev[1]:
+                rule = prev[3] if s[3] in prev[3].split("+") else f"{prev[3]}+{s[3]}"
+                out[-1] = (prev[0], s[1], "", rule, "structure")
+            continue
+        out.append(s)
+    return out
+
+
+def _remapper(spans: list[tuple]) -> Callable[[int], int]:
+    import bisect
+
+    starts = [s[0] for s in spans]
+    cum = [0]
+    for s in spans:
+        cum.append(cum[-1] + (s[1] - s[0]))
+
+    def remap(p: int) -> int:
+        i = bisect.bisect_right(starts, p) - 1
+        if i < 0:
+            return p
+        a, b = spans[i][0], spans[i][1]
+        if p < b:
+            return a - cum[i]
+        return p - cum[i + 1]
+
+    return remap
+
+
+def process_page(data: bytes, source: str, is_html: bool, templates: frozenset[bytes],
+                 config: IngestConfig) -> PageResult:
+    """Bytes of one file → its page row, document rows and removed rows. Never raises for a
+    bad page: errors become ``status=error`` with a one-line reason."""
+    digest = sha256(data)
+    page = {c: None for c in PAGE_COLUMNS}
+    page.update(page_id=digest[:16], source=source, sha256=digest, format="html" if is_html else "text",
+                n_chars_raw=0, n_chars_kept=0, n_chars_removed=0, n_documents=0, truncated=False,
+                n_repairs=0, n_mojibake=0, error="")
+    clock = _Clock(config.max_page_seconds)
+    try:
+        text, enc = decode(data)
+        page["encoding"] = enc
+        if is_html:
+            text = html_to_text(text)
+        page["n_chars_raw"] = len(text)
+        if not text.strip():
+            page["status"] = "empty"
+            return PageResult(page)
+        tt, facts = clean_page(text, templates, config, clock)
+        docs, sfacts = split_page(tt)
+    except PageError as exc:
+        page["status"], page["error"] = "error", str(exc)
+        return PageResult(page)
+    except (MemoryError, RecursionError) as exc:  # pragma: no cover - resource exhaustion
+        page["status"], page["error"] = "error", f"resource limit: {type(exc).__name__}"
+        return PageResult(page)
+    clean = tt.text
+    page.update(script=facts["script"], title=sfacts["title"], announced_documents=sfacts["announced"])
+    log = tt.log()
+    removed_rows = [{
+        "page_id": page["page_id"], "raw_start": s.raw_start, "raw_end": s.raw_end,
+        "text": text[s.raw_start:s.raw_end], "replacement": s.text, "kind": s.kind,
+        "reason": _reason(s.rule), "rules": s.rule,
+    } for s in log]
+    removed_rows = _merge_adjacent(removed_rows)
+    moji = sorted(facts["mojibake_raw"])
+    doc_rows = []
+    for i, d in enumerate(docs, 1):
+        body = clean[d["new_start"]:d["new_end"]]
+        raw_start, raw_end = span_to_raw(tt, d["new_start"], d["new_end"])
+        year = d["year"] or split.year_of(d["title"] or "") or split.year_of(body[:300])
+        doc_rows.append({
+            "doc_id": f"{page['page_id']}-{i:02d}", "page_id": page["page_id"], "source": source, "index": i,
+            "title": d["title"], "text": body, "raw_start": raw_start, "raw_end": raw_end,
+            "signoff": d["signoff"], "year": year, "n_chars": len(body),
+            "n_placeholders": repair.count_placeholders(body),
+            "n_mojibake": sum(raw_start <= p < raw_end for p in moji), "script": facts["script"],
+        })
+    n_removed = sum(s.raw_end - s.raw_start for s in log if s.kind in ("removed", "structure"))
+    announced = page["announced_documents"]
+    last = doc_rows[-1]["text"] if doc_rows else ""
+    cut = bool(last) and not doc_rows[-1]["signoff"] and last.rstrip()[-1] not in split.TERMINAL + "》"
+    page.update(status="ok" if doc_rows else "empty", n_chars_kept=len(clean), n_chars_removed=n_removed,
+                n_documents=len(doc_rows), n_repairs=sum(1 for s in log if s.kind == "repair"),
+                n_mojibake=len(moji),
+                truncated=bool((announced and len(doc_rows) < announced) or cut))
+    if not doc_rows:
+        page["error"] = "nothing left after cleaning (boilerplate only)"
+    return PageResult(page, doc_rows, removed_rows)
+
+
+def _merge_adjacent(rows: list[dict]) -> list[dict]:
+    """One row per contiguous removal under one rule (a breadcrumb whose characters were
+    converted by OpenCC first would otherwise be logged in pieces)."""
+    out: list[dict] = []
+    for r in rows:
+        p = out[-1] if out else None
+        if (p and r["replacement"] == "" and p["replacement"] == "" and p["raw_end"] == r["raw_start"]
+                and p["reason"] == r["reason"] and p["kind"] == r["kind"]):
+            p["raw_end"], p["text"] = r["raw_end"], p["text"] + r["text"]
+            if r["rules"] != p["rules"]:
+                p["rules"] = "+".join(dict.fromkeys(p["rules"].split("+") + r["rules"].split("+")))
+            continue
+        out.append(dict(r))
+    return out
+
+
+_GENERIC_RULES = {"opencc", "blank_line", "whitespace", "punctuation"}
+
+
+def _reason(chain: str) -> str:
+    """The rule a span is reported under: the last specific rule in its chain."""
+    rules = chain.split("+")
+    return next((r for r in reversed(rules) if r not in _GENERIC_RULES), rules[-1])
+
+
+# ----------------------------------------------------------------------------- the corpus
+def _read(src: Source, config: IngestConfig) -> tuple[bytes | None, str | None]:
+    try:
+        return read_bytes(src, config.max_page_bytes), None
+    except PageError as exc:
+        return None, str(exc)
+
+
+def _count_keys(args: tuple[Source, IngestConfig]) -> set[bytes]:
+    src, config = args
+    data, err = _read(src, config)
+    if data is None:
+        return set()
+    try:
+        text, _ = decode(data)
+    except PageError:
+        return set()
+    if src.path.suffix.lower() in HTML_SUFFIXES:
+        text = html_to_text(text)
+    return boilerplate.page_line_keys(text)
+
+
+def _process(args: tuple[Source, frozenset[bytes], IngestConfig]) -> PageResult:
+    src, templates, config = args
+    data, err = _read(src, config)
+    if data is None:
+        page = {c: None for c in PAGE_COLUMNS}
+        page.update(page_id=hashlib.sha256(src.rel.encode()).hexdigest()[:16], source=src.rel, status="error",
+                    error=err, n_chars_raw=0, n_chars_kept=0, n_chars_removed=0, n_documents=0,
+                    truncated=False, n_repairs=0, n_mojibake=0)
+        return PageResult(page)
+    return process_page(data, src.rel, src.path.suffix.lower() in HTML_SUFFIXES, templates, config)
+
+
+def _map(fn, items: Iterable, workers: int) -> Iterator:
+    if workers <= 1:
+        yield from map(fn, items)
+        return
+    with ProcessPoolExecutor(max_workers=workers) as ex:
+        yield from ex.map(fn, items, chunksize=4)
+
+
+@dataclass
+class IngestSummary:
+    out: Path
+    pages: pd.DataFrame
+    n_documents: int
+    counts: dict
+    timings: dict
+
+    @property
+    def exit_code(self) -> int:
+        c = self.counts
+        if c["ok"] + c["empty"] == 0 and c["error"]:
+            return 3
+        if c["ok"] == 0 and c["error"] == 0 and c["empty"] == 0:
+            return 3
+        return 1 if c["error"] else 0
+
+
+def ingest(paths: list[str | os.PathLike] | str | os.PathLike, out: str | os.PathLike, *,
+           config: IngestConfig | None = None, workers: int = 1, progress: Callable[[str, int, int], None] | None = None,
+           **overrides) -> IngestSummary:
+    """Ingest files/folders into the corpus directory ``out``.
+
+    Writes ``pages.parquet``, ``documents.parquet``, ``removed.parquet``,
+    ``sections.parquet`` (when the segmenter is available) and ``manifest.json``, each
+    atomically. Input order never changes the output; nor does ``workers``.
+    """
+    if isinstance(paths, (str, os.PathLike)):
+        paths = [paths]
+    config = config or IngestConfig(**overrides)
+    out = Path(out)
+    timings: dict[str, float] = {}
+    sources = discover(list(paths))
+    # pass 1: cross-page line statistics (count → merge)
+    t0 = time.perf_counter()
+    templates: frozenset[bytes] = frozenset()
+    if config.learn_templates and len(sources) >= max(3, config.template_min_pages):
+        counts: Counter = Counter()
+        for keys in _map(_count_keys, [(s, config) for s in sources], workers):
+            counts.update(keys)
+        templates = boilerplate.template_keys(counts, len(sources), config.template_min_pages)
+    timings["templates"] = round(time.perf_counter() - t0, 3)
+    # pass 2: apply
+    t0 = time.perf_counter()
+    pages, docs, removed = [], [], []
+    seen_ids: Counter = Counter()
+    for i, res in enumerate(_map(_process, [(s, templates, config) for s in sources], workers), 1):
+        pid = res.page["page_id"]
+        seen_ids[pid] += 1
+        if seen_ids[pid] > 1:  # identical bytes under two names: keep ids unique, deterministic
+            new = f"{pid}~{seen_ids[pid]}"
+            res.page["page_id"] = new
+            for d in res.documents:
+                d["page_id"] = new
+                d["doc_id"] = f"{new}-{d['index']:02d}"
+            for r in res.removed:
+                r["page_id"] = new
+        pages.append(res.page)
+        docs.extend(res.documents)
+        removed.extend(res.removed)
+        if progress:
+            progress("ingest", i, len(sources))
+    timings["clean_split"] = round(time.perf_counter() - t0, 3)
+    pages_df = pd.DataFrame(pages, columns=PAGE_COLUMNS)
+    docs_df = pd.DataFrame(docs, columns=DOC_COLUMNS)
+    docs_df["year"] = docs_df["year"].astype("Int64")
+    pages_df["announced_documents"] = pages_df["announced_documents"].astype("Int64")
+    removed_df = pd.DataFrame(removed, columns=REMOVED_COLUMNS)
+    out.mkdir(parents=True, exist_ok=True)
+    write_table(out / "pages.parquet", pages_df)
+    write_table(out / "documents.parquet", docs_df)
+    write_table(out / "removed.parquet", removed_df)
+    n_sections = None
+    if config.sections:
+        t0 = time.perf_counter()
+        try:
+            from ..sections import sections_table
+        except ImportError:
+            sections_table = None
+        if sections_table is not None:
+            secs = sections_table(docs_df)
+            write_table(out / "sections.parquet", secs)
+            n_sections = len(secs)
+        timings["sections"] = round(time.perf_counter() - t0, 3)
+    status_counts = {k: int((pages_df["status"] == k).sum()) for k in ("ok", "empty", "error")}
+    manifest = {
+        "tool": "corpus-tools", "version": __version__, "config": asdict(config), "config_digest": config.digest(),
+        "inputs": [{"source": p["source"], "sha256": p["sha256"], "status": p["status"]} for p in pages],
+        "counts": {"pages": len(pages_df), **status_counts, "documents": len(docs_df),
+                   "removed_spans": len(removed_df), "sections": n_sections,
+                   "chars_raw": int(pages_df["n_chars_raw"].sum()), "chars_kept": int(pages_df["n_chars_kept"].sum())},
+        "timings_seconds": timings,
+    }
+    # timings vary run to run; keep them out of the byte-identical manifest
+    atomic_write_json(out / "manifest.json", {k: v for k, v in manifest.items() if k != "timings_seconds"})
+    return IngestSummary(out, pages_df, len(docs_df), status_counts, timings)

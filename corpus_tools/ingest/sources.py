@@ -1,0 +1,239 @@
+"""Discover input files and decode them to text, with a status for every file.
+
+Encodings: UTF-8 (with or without BOM), UTF-16 (with BOM, or detected from the NUL
+pattern), GB18030/GBK, Big5, and anything charset-normalizer recognises; a page whose
+lines are in different encodings (a Big5 page with a GBK footer) is decoded line by line.
+Binary files (NUL bytes, known magic numbers, control characters) get ``status=error``.
+"""
+from __future__ import annotations
+
+import hashlib
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+from .textutil import common_share, is_cjk
+
+TEXT_SUFFIXES = {".txt", ".text", ".html", ".htm", ".xhtml", ".md"}
+HTML_SUFFIXES = {".html", ".htm", ".xhtml"}
+MAGIC = {
+    b"%PDF": "PDF document", b"\x89PNG": "PNG image", b"\xff\xd8\xff": "JPEG image", b"GIF8": "GIF image",
+    b"PK\x03\x04": "ZIP archive (docx/xlsx?)", b"\x7fELF": "ELF binary", b"\xd0\xcf\x11\xe0": "OLE document (doc/xls)",
+    b"\x1f\x8b": "gzip archive", b"Rar!": "RAR archive", b"BM": None,
+}
+
+
+class PageError(Exception):
+    """A page that cannot be ingested; the message is the one-line reason."""
+
+
+@dataclass
+class Source:
+    path: Path  # absolute path
+    rel: str  # path relative to its input root (posix), the ``source`` column
+
+
+def discover(inputs: list[str | os.PathLike]) -> list[Source]:
+    """Files under the inputs (recursive), sorted by relative path so input order never
+    changes the output. Hidden files and our own output are skipped."""
+    found: dict[str, Source] = {}
+    for inp in inputs:
+        p = Path(inp)
+        if p.is_dir():
+            for root, dirs, files in os.walk(p, followlinks=False):
+                dirs[:] = sorted(d for d in dirs if not d.startswith("."))
+                for f in files:
+                    if f.startswith("."):
+                        continue
+                    fp = Path(root) / f
+                    rel = fp.relative_to(p).as_posix()
+                    found.setdefault(rel, Source(fp, rel))
+        elif p.exists() or p.is_symlink():
+            found.setdefault(p.name, Source(p, p.name))
+        else:
+            raise FileNotFoundError(f"input not found: {inp}")
+    return [found[k] for k in sorted(found)]
+
+
+def read_bytes(src: Source, max_bytes: int) -> bytes:
+    p = src.path
+    if p.is_symlink() and not p.exists():
+        raise PageError("broken symbolic link")
+    if not p.is_file():
+        raise PageError("not a regular file")
+    size = p.stat().st_size
+    if size > max_bytes:
+        raise PageError(f"page is {size / 2**20:.1f} MiB, over the limit max_page_bytes={max_bytes / 2**20:.0f} MiB")
+    try:
+        return p.read_bytes()
+    except PermissionError:
+        raise PageError("permission denied") from None
+    except OSError as exc:
+        raise PageError(f"unreadable: {exc.strerror or exc}") from None
+
+
+def sha256(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+def _score(text: str) -> float:
+    """How much ``text`` looks like Chinese prose: common-character share of CJK chars,
+    penalised by replacement and control characters."""
+    if not text:
+        return 0.0
+    bad = sum(1 for c in text if c == "\ufffd" or (ord(c) < 32 and c not in "\n\r\t"))
+    n_cjk = sum(1 for c in text[:20000] if is_cjk(c))
+    base = common_share(text[:20000]) if n_cjk else 0.5
+    return base - 5 * bad / len(text)
+
+
+def _looks_utf16(data: bytes) -> str | None:
+    sample = data[:4000]
+    if len(sample) < 4:
+        return None
+    even = sample[0::2].count(0)
+    odd = sample[1::2].count(0)
+    half = len(sample) / 2
+    if odd > 0.2 * half and even < 0.05 * half:
+        return "utf-16-le"
+    if even > 0.2 * half and odd < 0.05 * half:
+        return "utf-16-be"
+    # CJK-heavy UTF-16 has few NULs; decide by decoding
+    for enc in ("utf-16-le", "utf-16-be"):
+        try:
+            t = sample[: len(sample) // 2 * 2].decode(enc)
+        except UnicodeDecodeError:
+            continue
+        if sum(is_cjk(c) for c in t) > 0.5 * len(t) and _score(t) > 0.9:
+            return enc
+    return None
+
+
+def decode(data: bytes) -> tuple[str, str]:
+    """Bytes → (text, encoding name). Raises :class:`PageError` for binary/undecodable."""
+    for magic, what in MAGIC.items():
+        if what and data.startswith(magic):
+            raise PageError(f"binary file ({what}), not text")
+    if data.startswith(b"\xef\xbb\xbf"):
+        try:
+            return data[3:].decode("utf-8"), "utf-8-sig"
+        except UnicodeDecodeError:
+            pass
+    if data.startswith((b"\xff\xfe", b"\xfe\xff")):
+        try:
+            return data.decode("utf-16"), "utf-16"
+        except UnicodeDecodeError:
+            raise PageError("UTF-16 byte-order mark but undecodable content") from None
+    if b"\x00" in data:
+        enc = _looks_utf16(data)
+        if enc:
+            try:
+                return data.decode(enc), enc
+            except UnicodeDecodeError:
+                pass
+        raise PageError(f"binary file ({data.count(0)} NUL bytes), not text")
+    try:
+        return _check_text(data.decode("utf-8")), "utf-8"
+    except UnicodeDecodeError:
+        pass
+    candidates = []
+    for enc in ("gb18030", "big5"):
+        try:
+            t = data.decode(enc)
+        except UnicodeDecodeError:
+            continue
+        candidates.append((_score(t), enc, t))
+    if candidates:
+        score, enc, t = max(candidates)
+        if score > 0.6:
+            return _check_text(t), enc
+    mixed = _decode_by_line(data)
+    if mixed:
+        return mixed
+    try:
+        from charset_normalizer import from_bytes
+
+        best = from_bytes(data).best()
+    except Exception:  # pragma: no cover
+        best = None
+    if best is not None and best.encoding:
+        t = str(best)
+        if _score(t) > 0.3:
+            return _check_text(t), best.encoding
+    raise PageError("undecodable: not UTF-8, GB18030, Big5 or UTF-16 text")
+
+
+def _decode_by_line(data: bytes) -> tuple[str, str] | None:
+    """Pages assembled from parts in different encodings: decode each line on its own."""
+    out, used = [], set()
+    for line in data.split(b"\n"):
+        best = None
+        for enc in ("utf-8", "big5", "gb18030"):
+            try:
+                t = line.decode(enc)
+            except UnicodeDecodeError:
+                continue
+            s = _score(t)
+            if best is None or s > best[0] + 0.05:
+                best = (s, enc, t)
+        if best is None:
+            return None
+        out.append(best[2])
+        if line.strip():
+            used.add(best[1])
+    if len(used) < 2:
+        return None
+    return _check_text("\n".join(out)), "mixed(" + "+".join(sorted(used)) + ")"
+
+
+def _check_text(text: str) -> str:
+    ctrl = sum(1 for c in text[:100000] if ord(c) < 32 and c not in "\n\r\t\f\v")
+    if ctrl > max(10, len(text[:100000]) // 100):
+        raise PageError(f"binary file ({ctrl} control characters), not text")
+    return text
+
+
+def html_to_text(html: str) -> str:
+    """Main text of an HTML page with paragraph breaks (trafilatura; stdlib fallback)."""
+    try:
+        import trafilatura
+
+        text = trafilatura.extract(html, include_comments=False, include_tables=True, favor_recall=True,
+                                   deduplicate=False, output_format="txt")
+    except Exception:
+        text = None
+    if text and text.strip():
+        return text
+    return _strip_tags(html)
+
+
+def _strip_tags(html: str) -> str:
+    from html.parser import HTMLParser
+
+    class _P(HTMLParser):
+        BLOCK = {"p", "div", "br", "li", "tr", "h1", "h2", "h3", "h4", "h5", "h6", "section", "article", "table"}
+
+        def __init__(self):
+            super().__init__(convert_charrefs=True)
+            self.parts: list[str] = []
+            self.skip = 0
+
+        def handle_starttag(self, tag, attrs):
+            if tag in ("script", "style", "noscript", "template"):
+                self.skip += 1
+            elif tag in self.BLOCK:
+                self.parts.append("\n")
+
+        def handle_endtag(self, tag):
+            if tag in ("script", "style", "noscript", "template"):
+                self.skip = max(0, self.skip - 1)
+            elif tag in self.BLOCK:
+                self.parts.append("\n")
+
+        def handle_data(self, data):
+            if not self.skip:
+                self.parts.append(data)
+
+    p = _P()
+    p.feed(html)
+    return "".join(p.parts)

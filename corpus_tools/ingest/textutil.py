@@ -1,0 +1,60 @@
+"""Small character-class helpers shared by the cleaning stages."""
+from __future__ import annotations
+
+import re
+from functools import lru_cache
+
+CJK_RANGES = "\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff"
+CJK_RE = re.compile(f"[{CJK_RANGES}]")
+SENT_END = "。！？!?"
+# a sentence: shortest run ending in a terminator (or the end of the string)
+SENTENCE_RE = re.compile(r"[^。！？!?\n]*(?:[。！？!?]+[”’」』）)]?|$)")
+CLOSERS = "”’」』）)》〉】"
+CONTINUATION_START = "、，,。；;：:）)”」』》!！?？"
+TERMINAL_END = "。！？!?；;：:…"
+
+
+def is_cjk(c: str) -> bool:
+    o = ord(c)
+    return 0x4E00 <= o <= 0x9FFF or 0x3400 <= o <= 0x4DBF or 0xF900 <= o <= 0xFAFF
+
+
+def is_pua(c: str) -> bool:
+    return 0xE000 <= ord(c) <= 0xF8FF
+
+
+def cjk_count(s: str) -> int:
+    return len(CJK_RE.findall(s))
+
+
+@lru_cache(maxsize=1)
+def common_chars() -> frozenset[str]:
+    """Commonly used characters: GB2312 hanzi plus their traditional forms (via OpenCC).
+
+    Used to judge whether a decoded run "reads as Chinese" in the mojibake repair and the
+    encoding detector.
+    """
+    chars = []
+    for hi in range(0xB0, 0xF8):
+        for lo in range(0xA1, 0xFF):
+            try:
+                chars.append(bytes([hi, lo]).decode("gb2312"))
+            except UnicodeDecodeError:
+                pass
+    simp = "".join(chars)
+    try:
+        from .convert import _converter
+
+        trad = _converter("s2t").convert(simp)
+    except Exception:  # pragma: no cover - opencc missing
+        trad = ""
+    return frozenset(simp) | frozenset(trad)
+
+
+def common_share(s: str) -> float:
+    """Share of CJK characters in ``s`` that are common (1.0 when there are none)."""
+    cjk = [c for c in s if is_cjk(c)]
+    if not cjk:
+        return 1.0
+    cc = common_chars()
+    return sum(c in cc for c in cjk) / len(cjk)

@@ -1,0 +1,291 @@
+"""Text whose every edit is accounted for against the raw page.
+
+A :class:`TrackedText` is a list of segments covering the raw text end to end. A segment
+either keeps its raw characters verbatim (``rule is None``) or replaces them (``rule`` names
+the cleaning rule; ``text == ""`` for a removal). Concatenating the segments' ``text`` gives
+the current clean text; concatenating their raw slices gives the raw text back. That is the
+accounting invariant the tests check: nothing is lost silently.
+
+Stages express edits as ``(start, end, replacement, rule)`` in *current* text coordinates
+and apply a whole batch at once with :meth:`TrackedText.edit`.
+"""
+from __future__ import annotations
+
+import bisect
+from dataclasses import dataclass
+from typing import Iterable, NamedTuple
+
+
+@dataclass(slots=True)
+class Seg:
+    raw_start: int
+    raw_end: int
+    text: str
+    rule: str | None  # None = kept verbatim
+    kind: str = "kept"  # kept | removed | repair | convert | structure
+
+
+class Edit(NamedTuple):
+    start: int
+    end: int
+    replacement: str
+    rule: str
+    kind: str = ""  # "" = derive: removed if replacement == "" else repair
+
+
+class TrackedText:
+    """Raw text plus an ordered, gap-free list of kept/edited segments."""
+
+    def __init__(self, raw: str):
+        self.raw = raw
+        self.segs: list[Seg] = [Seg(0, len(raw), raw, None)] if raw else []
+        self._text: str | None = raw
+        self._starts: list[int] | None = None
+
+    # ------------------------------------------------------------------ views
+    @property
+    def text(self) -> str:
+        if self._text is None:
+            self._text = "".join(s.text for s in self.segs)
+        return self._text
+
+    def _cur_starts(self) -> list[int]:
+        if self._starts is None:
+            pos, starts = 0, []
+            for s in self.segs:
+                starts.append(pos)
+                pos += len(s.text)
+            self._starts = starts
+        return self._starts
+
+    def to_raw(self, pos: int, side: str = "start") -> int:
+        """Map a position in the current text to a raw offset.
+
+        Inside a kept segment the mapping is exact; inside an edited one it snaps to the
+        segment's raw start (``side="start"``) or raw end (``side="end"``).
+        """
+        if not self.segs:
+            return 0
+        starts = self._cur_starts()
+        if pos >= len(self.text):
+            return self.segs[-1].raw_end if side == "end" or pos > 0 else 0
+        # last segment whose start <= pos and that has text covering pos
+        i = bisect.bisect_right(starts, pos) - 1
+        while i < len(self.segs) - 1 and starts[i] + len(self.segs[i].text) <= pos:
+            i += 1
+        seg, off = self.segs[i], pos - starts[i]
+        if seg.rule is None:
+            return seg.raw_start + off
+        return seg.raw_start if side == "start" else seg.raw_end
+
+    def log(self) -> list[Seg]:
+        """All edited segments (removals, repairs, conversions) in raw order."""
+        return [s for s in self.segs if s.rule is not None]
+
+    # ------------------------------------------------------------------ editing
+    def edit(self, edits: Iterable[Edit | tuple]) -> None:
+        """Apply non-overlapping edits ``(start, end, replacement, rule[, kind])`` given in
+        current-text coordinates (``start < end``; there are no pure insertions).
+
+        An edit inside one kept segment splits it exactly. An edit that touches
+        already-edited segments absorbs them whole (their text outside the edit is kept in
+        the replacement) and the rule names are joined with ``+``.
+        """
+        todo = sorted((Edit(*e) for e in edits), key=lambda e: (e.start, e.end))
+        if not todo:
+            return
+        starts = self._cur_starts()
+        # work list of (current start, segment); tails of split segments go back on it
+        work = list(zip(starts, self.segs))
+        work.reverse()  # pop() from the end = front of the text
+        out: list[Seg] = []
+        prev_end = 0
+        for e in todo:
+            if e.start >= e.end or e.start < prev_end:
+                raise ValueError(f"empty, inverted or overlapping edit {e[:2]}")
+            while work and work[-1][0] + len(work[-1][1].text) <= e.start:
+                out.append(work.pop()[1])
+            group, g_start = [], work[-1][0] if work else e.start
+            while work and work[-1][0] < e.end:
+                group.append(work.pop()[1])
+            if not group:
+                continue
+            new = self._rewrite(group, g_start, e)
+            # the kept tail after e.end (at most one segment) returns to the work list
+            mid = max(i for i, seg in enumerate(new) if seg.rule is not None)
+            tail = new[mid + 1:]
+            g_end = g_start + sum(len(seg.text) for seg in group)
+            prev_end = e.end
+            if tail:
+                out.extend(new[:mid + 1])
+                work.append((e.end, tail[0]))
+            elif g_end > e.end:
+                # the edit absorbed an edited segment reaching past e.end: put it back with a
+                # virtual start that keeps its end aligned, so later edits in it still apply
+                out.extend(new[:mid])
+                work.append((g_end - len(new[mid].text), new[mid]))
+            else:
+                out.extend(new)
+        out.extend(seg for _, seg in reversed(work))
+        self.segs = self._coalesce(out)
+        self._text = None
+        self._starts = None
+
+    @staticmethod
+    def _rewrite(group: list[Seg], g_start: int, e: Edit) -> list[Seg]:
+        """Replace [e.start, e.end) inside the contiguous segments ``group``."""
+        kind = e.kind or ("removed" if e.replacement == "" else "repair")
+        if len(group) == 1 and group[0].rule is None:
+            seg = group[0]
+            a, b = e.start - g_start, e.end - g_start
+            res = []
+            if a > 0:
+                res.append(Seg(seg.raw_start, seg.raw_start + a, seg.text[:a], None))
+            res.append(Seg(seg.raw_start + a, seg.raw_start + b, e.replacement, e.rule, kind))
+            if b < len(seg.text):
+                res.append(Seg(seg.raw_start + b, seg.raw_end, seg.text[b:], None))
+            return res
+        if e.replacement == "":
+            split = TrackedText._remove_around(group, g_start, e)
+            if split is not None:
+                return split
+        # general case: split kept edges exactly, absorb edited segments whole
+        res: list[Seg] = []
+        pos = g_start
+        head: list[Seg] = []
+        tail: list[Seg] = []
+        mid_raw_start = mid_raw_end = None
+        prefix = suffix = ""
+        rules: list[str] = []
+        for seg in group:
+            s_start, s_end = pos, pos + len(seg.text)
+            pos = s_end
+            a = max(e.start, s_start) - s_start
+            b = min(e.end, s_end) - s_start
+            if seg.rule is None:
+                if s_end <= e.start and s_start < e.start:
+                    head.append(seg)
+                    continue
+                if s_start >= e.end and e.end > e.start:
+                    tail.append(seg)
+                    continue
+                if a > 0:
+                    head.append(Seg(seg.raw_start, seg.raw_start + a, seg.text[:a], None))
+                if b < len(seg.text):
+                    tail.append(Seg(seg.raw_start + b, seg.raw_end, seg.text[b:], None))
+                lo, hi = seg.raw_start + a, seg.raw_start + b
+            else:
+                if s_start < e.start:
+                    prefix += seg.text[:a]
+                if s_end > e.end:
+                    suffix += seg.text[b:]
+                lo, hi = seg.raw_start, seg.raw_end
+                rules.append(seg.rule)
+            mid_raw_start = lo if mid_raw_start is None else min(mid_raw_start, lo)
+            mid_raw_end = hi if mid_raw_end is None else max(mid_raw_end, hi)
+        rules.append(e.rule)
+        names: list[str] = []
+        for r in rules:
+            for part in r.split("+"):
+                if part not in names:
+                    names.append(part)
+        text = prefix + e.replacement + suffix
+        res.extend(head)
+        res.append(Seg(mid_raw_start, mid_raw_end, text, "+".join(names),
+                       "removed" if text == "" else (e.kind or "repair")))
+        res.extend(tail)
+        return res
+
+    @staticmethod
+    def _remove_around(group: list[Seg], g_start: int, e: Edit) -> list[Seg] | None:
+        """A removal over earlier edits that lie wholly inside it: remove piece by piece so
+        earlier removals keep their own rule names (a breadcrumb inside a removed preamble
+        stays a breadcrumb). None when an edited segment straddles the edit's edges."""
+        res: list[Seg] = []
+        pos = g_start
+        for seg in group:
+            s_start, s_end = pos, pos + len(seg.text)
+            pos = s_end
+            if seg.rule is not None:
+                if s_start < e.start or s_end > e.end:
+                    return None
+                if seg.text:
+                    res.append(Seg(seg.raw_start, seg.raw_end, "", f"{seg.rule}+{e.rule}", e.kind or "removed"))
+                else:
+                    res.append(seg)
+                continue
+            a = max(e.start, s_start) - s_start
+            b = min(e.end, s_end) - s_start
+            if a > 0:
+                res.append(Seg(seg.raw_start, seg.raw_start + a, seg.text[:a], None))
+            if b > a:
+                res.append(Seg(seg.raw_start + a, seg.raw_start + b, "", e.rule, e.kind or "removed"))
+            if b < len(seg.text):
+                res.append(Seg(seg.raw_start + b, seg.raw_end, seg.text[b:], None))
+        return res
+
+    @staticmethod
+    def _coalesce(segs: list[Seg]) -> list[Seg]:
+        """Merge adjacent kept segments; drop empty kept ones."""
+        out: list[Seg] = []
+        for s in segs:
+            if s.rule is None:
+                if s.raw_start == s.raw_end:
+                    continue
+                if out and out[-1].rule is None and out[-1].raw_end == s.raw_start:
+                    last = out[-1]
+                    out[-1] = Seg(last.raw_start, s.raw_end, last.text + s.text, None)
+                    continue
+            out.append(s)
+        return out
+
+    # ------------------------------------------------------------------ checks
+    def check(self) -> None:
+        """Assert the accounting invariant (used by tests and in debug runs)."""
+        pos = 0
+        for s in self.segs:
+            assert s.raw_start == pos, (s, pos)
+            if s.rule is None:
+                assert self.raw[s.raw_start:s.raw_end] == s.text, s
+            pos = s.raw_end
+        assert pos == len(self.raw), (pos, len(self.raw))
+
+
+def span_to_raw(tt: TrackedText, a: int, b: int) -> tuple[int, int]:
+    """Raw offsets of the current-text span [a, b)."""
+    if b <= a:
+        r = tt.to_raw(a)
+        return r, r
+    return tt.to_raw(a, "start"), _raw_after(tt, b - 1)
+
+
+def _raw_after(tt: TrackedText, pos: int) -> int:
+    """Raw offset just after the character at current position ``pos``."""
+    starts = tt._cur_starts()
+    i = bisect.bisect_right(starts, pos) - 1
+    while i < len(tt.segs) - 1 and starts[i] + len(tt.segs[i].text) <= pos:
+        i += 1
+    seg = tt.segs[i]
+    if seg.rule is None:
+        return seg.raw_start + (pos - starts[i]) + 1
+    return seg.raw_end
+
+
+def reconstruct_raw(clean: str, edits: list[dict]) -> str:
+    """Rebuild the raw page from its clean text and its edit log (rows of removed.parquet:
+    raw_start, raw_end, text, replacement), in raw order. Raises ValueError if they disagree."""
+    out, pos, cpos = [], 0, 0
+    for e in sorted(edits, key=lambda r: (r["raw_start"], r["raw_end"])):
+        gap = e["raw_start"] - pos
+        if gap < 0:
+            raise ValueError(f"overlapping edits at raw offset {e['raw_start']}")
+        out.append(clean[cpos:cpos + gap])
+        cpos += gap
+        repl = e["replacement"] or ""
+        if clean[cpos:cpos + len(repl)] != repl:
+            raise ValueError(f"replacement mismatch at raw offset {e['raw_start']}")
+        cpos += len(repl)
+        out.append(e["text"])
+        pos = e["raw_end"]
+    out.append(clean[cpos:])
+    return "".join(out)
