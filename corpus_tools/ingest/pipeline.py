@@ -19,10 +19,9 @@ import os
 import sys
 import time
 from collections import Counter
-from concurrent.futures import ProcessPoolExecutor
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Callable, Iterable, Iterator
+from typing import Callable
 
 import pandas as pd
 
@@ -293,6 +292,10 @@ def _reason(chain: str) -> str:
 
 
 # ----------------------------------------------------------------------------- the corpus
+SHARD_PAGES = 32  # pages per task
+BATCH_PAGES = 512  # pages per Parquet row group (fixed, so outputs don't depend on workers)
+
+
 def _read(src: Source, config: IngestConfig) -> tuple[bytes | None, str | None]:
     try:
         return read_bytes(src, config.max_page_bytes), None
@@ -300,38 +303,87 @@ def _read(src: Source, config: IngestConfig) -> tuple[bytes | None, str | None]:
         return None, str(exc)
 
 
-def _count_keys(args: tuple[Source, IngestConfig]) -> set[bytes]:
-    src, config = args
-    data, err = _read(src, config)
+def _page_text_for_keys(src: Source, config: IngestConfig) -> str | None:
+    data, _ = _read(src, config)
     if data is None:
-        return set()
+        return None
     try:
         text, _ = decode(data)
     except PageError:
-        return set()
+        return None
     if src.path.suffix.lower() in HTML_SUFFIXES:
         text = html_to_text(text)
-    return boilerplate.page_line_keys(text)
+    return text
 
 
-def _process(args: tuple[Source, frozenset[bytes], IngestConfig]) -> PageResult:
-    src, templates, config = args
-    data, err = _read(src, config)
-    if data is None:
-        page = {c: None for c in PAGE_COLUMNS}
-        page.update(page_id=hashlib.sha256(src.rel.encode()).hexdigest()[:16], source=src.rel, status="error",
-                    error=err, n_chars_raw=0, n_chars_kept=0, n_chars_removed=0, n_documents=0,
-                    truncated=False, n_repairs=0, n_mojibake=0)
-        return PageResult(page)
-    return process_page(data, src.rel, src.path.suffix.lower() in HTML_SUFFIXES, templates, config)
+def _count_shard(args: tuple[list[Source], IngestConfig]) -> Counter:
+    """Task of the count pass: line-key counts (one per page) over a shard."""
+    shard, config = args
+    c: Counter = Counter()
+    for src in shard:
+        text = _page_text_for_keys(src, config)
+        if text is not None:
+            c.update(boilerplate.page_line_keys(text))
+    return c
 
 
-def _map(fn, items: Iterable, workers: int) -> Iterator:
-    if workers <= 1:
-        yield from map(fn, items)
-        return
-    with ProcessPoolExecutor(max_workers=workers) as ex:
-        yield from ex.map(fn, items, chunksize=4)
+def _error_page(src: Source, err: str) -> PageResult:
+    page = {c: None for c in PAGE_COLUMNS}
+    page.update(page_id=hashlib.sha256(src.rel.encode()).hexdigest()[:16], source=src.rel, status="error",
+                error=err, n_chars_raw=0, n_chars_kept=0, n_chars_removed=0, n_documents=0,
+                truncated=False, n_repairs=0, n_mojibake=0)
+    return PageResult(page)
+
+
+def _cache_path(work: Path, digest: str, config: IngestConfig, tdigest: str, is_html: bool) -> Path:
+    return work / "pages" / digest[:2] / f"{digest}-{config.digest()}-{tdigest}{'-h' if is_html else ''}.json"
+
+
+def _process_shard(args: tuple[list[Source], frozenset[bytes], IngestConfig, str]) -> list[str]:
+    """Task of the apply pass: process a shard of pages, each into its own result file
+    (written atomically; existing results are reused — that is how runs resume).
+    Returns the result paths in shard order."""
+    from ..store import atomic_write_text
+
+    shard, templates, config, work = args
+    work_p = Path(work)
+    out = []
+    for src in shard:
+        data, err = _read(src, config)
+        if data is None:
+            res = _error_page(src, err)
+            path = work_p / "errors" / (hashlib.sha256(src.rel.encode()).hexdigest() + ".json")
+            atomic_write_text(path, json.dumps(asdict(res), ensure_ascii=False))
+            out.append(str(path))
+            continue
+        digest = sha256(data)
+        is_html = src.path.suffix.lower() in HTML_SUFFIXES
+        tdigest = "0"
+        if templates:
+            try:
+                text, _ = decode(data)
+                if is_html:
+                    text = html_to_text(text)
+                mine = sorted(boilerplate.page_line_keys(text) & templates)
+            except PageError:
+                mine = []
+            tdigest = hashlib.blake2b(b"".join(mine), digest_size=8).hexdigest() if mine else "0"
+        path = _cache_path(work_p, digest, config, tdigest, is_html)
+        if not path.exists():
+            res = process_page(data, src.rel, is_html, templates, config)
+            atomic_write_text(path, json.dumps(asdict(res), ensure_ascii=False))
+        out.append(str(path))
+    return out
+
+
+def _load_result(path: str, src: Source) -> PageResult:
+    d = json.loads(Path(path).read_text(encoding="utf-8"))
+    res = PageResult(d["page"], d["documents"], d["removed"])
+    # content-keyed results are shared by identical files: the source is this one
+    res.page["source"] = src.rel
+    for doc in res.documents:
+        doc["source"] = src.rel
+    return res
 
 
 @dataclass
@@ -345,88 +397,172 @@ class IngestSummary:
     @property
     def exit_code(self) -> int:
         c = self.counts
-        if c["ok"] + c["empty"] == 0 and c["error"]:
-            return 3
-        if c["ok"] == 0 and c["error"] == 0 and c["empty"] == 0:
+        if c["ok"] == 0:
             return 3
         return 1 if c["error"] else 0
 
 
+class _TableWriter:
+    """Stream DataFrame batches into one Parquet file, renamed into place on close()."""
+
+    def __init__(self, path: Path, columns: list[str]):
+        self.path, self.columns = path, columns
+        self.tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+        self.writer = None
+        self.schema = None
+
+    def write(self, rows: list[dict], dtypes: dict | None = None) -> None:
+        import pyarrow as pa
+        import pyarrow.parquet as pq
+
+        df = pd.DataFrame(rows, columns=self.columns)
+        for col, dt in (dtypes or {}).items():
+            df[col] = df[col].astype(dt)
+        table = pa.Table.from_pandas(df, preserve_index=False, schema=self.schema)
+        table = table.replace_schema_metadata(None)
+        if self.writer is None:
+            self.schema = table.schema
+            self.writer = pq.ParquetWriter(self.tmp, self.schema, compression="zstd", write_statistics=False)
+        self.writer.write_table(table)
+
+    def close(self, empty_dtypes: dict | None = None) -> None:
+        if self.writer is None:
+            self.write([], empty_dtypes)
+        self.writer.close()
+        with open(self.tmp, "rb") as fh:
+            os.fsync(fh.fileno())
+        os.replace(self.tmp, self.path)
+
+
 def ingest(paths: list[str | os.PathLike] | str | os.PathLike, out: str | os.PathLike, *,
-           config: IngestConfig | None = None, workers: int = 1, progress: Callable[[str, int, int], None] | None = None,
+           config: IngestConfig | None = None, workers: int = 1, engine: str = "local", address: str | None = None,
+           progress: Callable[[str, int, int], None] | None = None, resume: bool = True,
            **overrides) -> IngestSummary:
     """Ingest files/folders into the corpus directory ``out``.
 
     Writes ``pages.parquet``, ``documents.parquet``, ``removed.parquet``,
-    ``sections.parquet`` (when the segmenter is available) and ``manifest.json``, each
-    atomically. Input order never changes the output; nor does ``workers``.
+    ``sections.parquet`` and ``manifest.json`` (each atomically, manifest last). The work is
+    independent tasks over shards of input files (``engine="local"`` with ``workers``
+    processes, or ``engine="ray"``); each page's result is kept under ``out/.work`` keyed by
+    content hash + configuration + the learned template lines it contains, so an
+    interrupted or repeated run resumes, and adding pages re-processes only the new ones
+    (and pages whose template lines changed). Input order, ``workers`` and ``engine`` never
+    change the output.
     """
+    from ..engine import run_tasks
+
     if isinstance(paths, (str, os.PathLike)):
         paths = [paths]
     config = config or IngestConfig(**overrides)
     out = Path(out)
+    work = out / ".work"
+    if not resume and work.exists():
+        import shutil
+
+        shutil.rmtree(work)
     timings: dict[str, float] = {}
     sources = discover(list(paths))
-    # pass 1: cross-page line statistics (count → merge)
+    shards = [sources[i:i + SHARD_PAGES] for i in range(0, len(sources), SHARD_PAGES)]
+    # pass 1: cross-page line statistics (count per shard → merge)
     t0 = time.perf_counter()
     templates: frozenset[bytes] = frozenset()
     if config.learn_templates and len(sources) >= max(3, config.template_min_pages):
         counts: Counter = Counter()
-        for keys in _map(_count_keys, [(s, config) for s in sources], workers):
-            counts.update(keys)
+        for c in run_tasks(_count_shard, [(sh, config) for sh in shards], engine=engine, workers=workers,
+                           address=address):
+            counts.update(c)
         templates = boilerplate.template_keys(counts, len(sources), config.template_min_pages)
     timings["templates"] = round(time.perf_counter() - t0, 3)
-    # pass 2: apply
+    # pass 2: apply, each task writing its pages' result files
     t0 = time.perf_counter()
-    pages, docs, removed = [], [], []
-    seen_ids: Counter = Counter()
-    for i, res in enumerate(_map(_process, [(s, templates, config) for s in sources], workers), 1):
-        pid = res.page["page_id"]
-        seen_ids[pid] += 1
-        if seen_ids[pid] > 1:  # identical bytes under two names: keep ids unique, deterministic
-            new = f"{pid}~{seen_ids[pid]}"
-            res.page["page_id"] = new
-            for d in res.documents:
-                d["page_id"] = new
-                d["doc_id"] = f"{new}-{d['index']:02d}"
-            for r in res.removed:
-                r["page_id"] = new
-        pages.append(res.page)
-        docs.extend(res.documents)
-        removed.extend(res.removed)
-        if progress:
-            progress("ingest", i, len(sources))
-    timings["clean_split"] = round(time.perf_counter() - t0, 3)
-    pages_df = pd.DataFrame(pages, columns=PAGE_COLUMNS)
-    docs_df = pd.DataFrame(docs, columns=DOC_COLUMNS)
-    docs_df["year"] = docs_df["year"].astype("Int64")
-    pages_df["announced_documents"] = pages_df["announced_documents"].astype("Int64")
-    removed_df = pd.DataFrame(removed, columns=REMOVED_COLUMNS)
     out.mkdir(parents=True, exist_ok=True)
-    write_table(out / "pages.parquet", pages_df)
-    write_table(out / "documents.parquet", docs_df)
-    write_table(out / "removed.parquet", removed_df)
-    n_sections = None
+    result_paths: list[str] = []
+    done = 0
+    for paths_ in run_tasks(_process_shard, [(sh, templates, config, str(work)) for sh in shards],
+                            engine=engine, workers=workers, address=address):
+        result_paths.extend(paths_)
+        done += len(paths_)
+        if progress:
+            progress("ingest", done, len(sources))
+    timings["clean_split"] = round(time.perf_counter() - t0, 3)
+    # merge: stream results in source order into the tables
+    t0 = time.perf_counter()
+    sections_table = None
     if config.sections:
-        t0 = time.perf_counter()
         try:
             from ..sections import sections_table
         except ImportError:
             sections_table = None
+    writers = {name: _TableWriter(out / f"{name}.parquet", cols) for name, cols in
+               (("pages", PAGE_COLUMNS), ("documents", DOC_COLUMNS), ("removed", REMOVED_COLUMNS))}
+    sec_writer = None
+    pages_rows: list[dict] = []
+    all_pages: list[dict] = []
+    seen_ids: Counter = Counter()
+    batch: dict[str, list[dict]] = {"pages": [], "documents": [], "removed": []}
+    n_docs = n_removed = n_sections = 0
+
+    def flush() -> None:
+        nonlocal sec_writer, n_sections
+        if not batch["pages"]:
+            return
+        writers["pages"].write(batch["pages"], {"announced_documents": "Int64"})
+        writers["documents"].write(batch["documents"], {"year": "Int64"})
+        writers["removed"].write(batch["removed"])
         if sections_table is not None:
-            secs = sections_table(docs_df)
-            write_table(out / "sections.parquet", secs)
-            n_sections = len(secs)
-        timings["sections"] = round(time.perf_counter() - t0, 3)
+            secs = sections_table(pd.DataFrame(batch["documents"], columns=DOC_COLUMNS))
+            if sec_writer is None:
+                sec_writer = _TableWriter(out / "sections.parquet", list(secs.columns))
+            sec_writer.write(secs.to_dict("records"))
+            n_sections += len(secs)
+        for k in batch:
+            batch[k] = []
+
+    for src, rp in zip(sources, result_paths):
+        res = _load_result(rp, src)
+        pid = res.page["page_id"]
+        seen_ids[pid] += 1
+        if seen_ids[pid] > 1:  # identical bytes under two names: unique, deterministic ids
+            new = f"{pid}~{seen_ids[pid]}"
+            res.page["page_id"] = new
+            for d in res.documents:
+                d["page_id"], d["doc_id"] = new, f"{new}-{d['index']:02d}"
+            for r in res.removed:
+                r["page_id"] = new
+        batch["pages"].append(res.page)
+        batch["documents"].extend(res.documents)
+        batch["removed"].extend(res.removed)
+        all_pages.append({k: res.page[k] for k in ("source", "sha256", "status", "error", "n_chars_raw",
+                                                   "n_chars_kept", "n_chars_removed", "n_documents", "script")})
+        n_docs += len(res.documents)
+        n_removed += len(res.removed)
+        if len(batch["pages"]) >= BATCH_PAGES:
+            flush()
+    flush()
+    for name, w in writers.items():
+        w.close({"announced_documents": "Int64"} if name == "pages" else {"year": "Int64"} if name == "documents" else None)
+    if sec_writer is not None:
+        sec_writer.close()
+    elif sections_table is not None:
+        write_table(out / "sections.parquet", sections_table(pd.DataFrame(columns=DOC_COLUMNS)))
+    timings["merge_sections"] = round(time.perf_counter() - t0, 3)
+    pages_df = pd.DataFrame(all_pages)
+    if pages_df.empty:
+        pages_df = pd.DataFrame(columns=["source", "sha256", "status", "error", "n_chars_raw", "n_chars_kept",
+                                         "n_chars_removed", "n_documents", "script"])
     status_counts = {k: int((pages_df["status"] == k).sum()) for k in ("ok", "empty", "error")}
     manifest = {
         "tool": "corpus-tools", "version": __version__, "config": asdict(config), "config_digest": config.digest(),
-        "inputs": [{"source": p["source"], "sha256": p["sha256"], "status": p["status"]} for p in pages],
-        "counts": {"pages": len(pages_df), **status_counts, "documents": len(docs_df),
-                   "removed_spans": len(removed_df), "sections": n_sections,
-                   "chars_raw": int(pages_df["n_chars_raw"].sum()), "chars_kept": int(pages_df["n_chars_kept"].sum())},
-        "timings_seconds": timings,
+        "inputs": [{"source": p["source"], "sha256": p["sha256"], "status": p["status"]} for p in all_pages],
+        "counts": {"pages": len(all_pages), **status_counts, "documents": n_docs, "removed_spans": n_removed,
+                   "sections": n_sections if sections_table is not None else None,
+                   "chars_raw": int(pages_df["n_chars_raw"].fillna(0).sum()),
+                   "chars_kept": int(pages_df["n_chars_kept"].fillna(0).sum()),
+                   "templates_learned": len(templates)},
+        "tables": {name: sha256((out / f"{name}.parquet").read_bytes())
+                   for name in ("pages", "documents", "removed", "sections") if (out / f"{name}.parquet").exists()},
     }
-    # timings vary run to run; keep them out of the byte-identical manifest
-    atomic_write_json(out / "manifest.json", {k: v for k, v in manifest.items() if k != "timings_seconds"})
-    return IngestSummary(out, pages_df, len(docs_df), status_counts, timings)
+    # timings vary run to run: they go to a separate file so the manifest is byte-identical
+    atomic_write_json(out / "manifest.json", manifest)
+    atomic_write_json(work / "timings.json", timings)
+    return IngestSummary(out, pages_df, n_docs, status_counts, timings)
