@@ -9,11 +9,9 @@ __version__ = "0.1.0"
 from .store import Corpus, load_corpus  # noqa: E402
 
 
-def ingest(paths, out, **kwargs):
-    """Ingest raw pages into a corpus directory; see :func:`corpus_tools.ingest.pipeline.ingest`."""
-    from .ingest.pipeline import ingest as _ingest
-
-    return _ingest(paths, out, **kwargs)
+# The function shadows the subpackage of the same name on purpose: `corpus_tools.ingest(...)`
+# is the API, the stages live in `corpus_tools.ingest.*` modules.
+from .ingest.pipeline import ingest  # noqa: E402
 
 
 __all__ = ["ingest", "load_corpus", "Corpus", "__version__"]

@@ -21,8 +21,7 @@ COMMANDS = [
 EXIT_OK, EXIT_PARTIAL, EXIT_USAGE, EXIT_NOTHING = 0, 1, 2, 3
 
 
-class UsageError(Exception):
-    """A mistake in the command line (bad path, bad option value): exit code 2, one line."""
+from .errors import UsageError  # noqa: E402  (re-exported for the command modules)
 
 
 class _Parser(argparse.ArgumentParser):

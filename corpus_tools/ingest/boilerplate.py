@@ -57,6 +57,8 @@ MARKER_START_RE = re.compile(
 PAGE_NUMBER_RE = re.compile(r"^\s*([—–\-－_~]{1,3}\s*\d{1,4}\s*[—–\-－_~]{1,3}|第\s*\d{1,4}\s*页|\d{1,3}\s*/\s*\d{1,3})\s*$")
 PAGINATION_CHARS_RE = re.compile(r"^[共第当前页上下一首尾末张篇\d,，/:：.\s>»«<]+$")
 RELATED_RE = re.compile(r"^\s*(相关范文推荐|相关范文|相关推荐|相关文章|相关阅读|推荐阅读|延伸阅读|猜你喜欢|热门文章|热门推荐|精彩推荐|你可能感兴趣|你可能还喜欢|更多相关|相关文档|最新文章|热门范文|同类文章)[:：\s]*$")
+ENUMERATOR_LINE_RE = re.compile(r"^(第[一二三四五六七八九十]{1,3}|[一二三四五六七八九十]{1,3}是|首先|其次|再次|最后|另外|此外)[，,、：:]?$")
+UNMARKED_HEADING_RE = re.compile(r"^(结束语|前言|引言|序言|结语|后记|说明|附件\d?|附录|摘要|总结)[：:]?$")
 LATIN_ONLY_RE = re.compile(r"^[A-Za-z][A-Za-z .,'-]{0,40}$")
 BREADCRUMB_SPLIT_RE = re.compile(r"\s*[>›»]\s*|\s+→\s+|\s*/\s+")
 
@@ -175,6 +177,24 @@ def line_edits(text: str, rules: tuple[Rule, ...] | None = None) -> Edits:
                 if text[spans[k][0]:spans[k][1]].strip():
                     verdict[k] = "pagination"
         i = max(j, i + 1)
+    # multi-line notices whose link words were broken onto their own lines: the fragments
+    # that continue a notice line belong to it
+    for i in range(len(spans)):
+        if verdict[i] != "copyright_notice":
+            continue
+        prev = text[spans[i][0]:spans[i][1]].strip()
+        j = i + 1
+        while j < len(spans):
+            s = text[spans[j][0]:spans[j][1]].strip()
+            if not s or verdict[j]:
+                break
+            short = len(s) <= 12 and not any(c in s for c in "。！？!?")
+            cont = s[0] in "、，,。；;：:）)》”」』"
+            if not (short or cont or (prev[-1] not in TERMINAL_END and len(s) <= 80)):
+                break
+            verdict[j] = "copyright_notice"
+            prev = s
+            j += 1
     # trailing counter: digits-only last content line
     last = max((k for k, (a, b) in enumerate(spans) if text[a:b].strip() and verdict[k] is None), default=None)
     if last is not None and re.fullmatch(r"\d{3,}", text[spans[last][0]:spans[last][1]].strip()):
@@ -194,7 +214,7 @@ def line_edits(text: str, rules: tuple[Rule, ...] | None = None) -> Edits:
             k = m
         else:
             k += 1
-    return [_remove_line(text, a, b, v) for (a, b), v in zip(spans, verdict) if v]
+    return _non_overlapping([_remove_line(text, a, b, v) for (a, b), v in zip(spans, verdict) if v])
 
 
 def inline_edits(text: str, rules: tuple[Rule, ...] | None = None) -> Edits:
@@ -248,16 +268,20 @@ def template_edits(text: str, templates: frozenset[bytes]) -> Edits:
     if not templates:
         return []
     spans = _lines(text)
-    first = next((i for i, (a, b) in enumerate(spans) if text[a:b].strip()), None)
+    nonblank = [i for i, (a, b) in enumerate(spans) if text[a:b].strip()]
+    first, head = (nonblank[0] if nonblank else None), set(nonblank[:5])
     edits = []
     for i, (a, b) in enumerate(spans):
         line = text[a:b].strip()
-        if i == first or not line or line[-1] in "：:" or is_heading_like(line):
+        if (i == first or not line or line[-1] in "：:！!。？?，,、；;" or is_heading_like(line)
+                or ENUMERATOR_LINE_RE.match(line) or UNMARKED_HEADING_RE.match(line)):
             continue
+        if i in head and len(line) <= 8 and all(c.isalpha() and not c.isascii() for c in line):
+            continue  # a byline (speaker, office) near the top, not site chrome
         k = line_key(line)
         if k is not None and k in templates:
             edits.append(_remove_line(text, a, b, "repeated_template"))
-    return edits
+    return _non_overlapping(edits)
 
 
 def whitespace_edits(text: str) -> Edits:
@@ -324,13 +348,15 @@ def rejoin_edits(text: str) -> Edits:
         join = False
         if cur and nxt and not is_separator_line(nxt) and not is_separator_line(running):
             open_end = running[-1] not in TERMINAL_END + "”」』）)》】"
-            if keyword_joined or (nxt[0] in "、，,。；;：:）)”」』》!！?？" and running[-1] not in "。！？!?"):
+            if keyword_joined or ENUMERATOR_LINE_RE.match(cur) or (
+                    nxt[0] in "、，,。；;：:）)”」』》!！?？" and running[-1] not in "。！？!?"):
                 join = True
                 keyword_joined = False
             elif (len(nxt) <= 8 and not re.search(r"[。！？!?；;：:，,、]", nxt) and open_end
-                  and len(running) >= 10 and not MARKER_START_RE.match(nxt) and not DATE_LINE_RE.match(nxt)
-                  and after and (after[0] in "、，,。；;：:）)”」』》" or (len(after) >= 10 and CJK_RE.match(after[0])
-                                                                    and not MARKER_START_RE.match(after)))):
+                  and not MARKER_START_RE.match(nxt) and not DATE_LINE_RE.match(nxt)
+                  and after and (after[0] in "、，,。；;：:）)”」』》" or (
+                      len(running) >= 10 and len(after) >= 10 and CJK_RE.match(after[0])
+                      and not MARKER_START_RE.match(after)))):
                 join = keyword_joined = True
             elif (len(cur) >= 30 and open_end and (not MARKER_START_RE.match(running) or "。" in running)
                   and CJK_RE.match(nxt[0]) and not MARKER_START_RE.match(nxt) and len(nxt) >= 10

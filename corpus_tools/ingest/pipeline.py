@@ -98,7 +98,11 @@ def clean_page(text: str, templates: frozenset[bytes] = frozenset(), config: Ing
     clock.check("boilerplate")
     tt.edit(repair.spacing_edits(tt.text))
     tt.edit(repair.quote_edits(tt.text))
-    tt.edit(repair.punctuation_edits(tt.text))
+    for _ in range(3):  # to a fixed point: a comma after a bracket converted in the same pass
+        edits = repair.punctuation_edits(tt.text)
+        if not edits:
+            break
+        tt.edit(edits)
     clock.check("punctuation")
     return tt, {"script": script, "mojibake_raw": moji_raw}
 
@@ -136,7 +140,7 @@ def split_page(tt: TrackedText) -> tuple[list[dict], dict]:
             docs.append({"start": body_start, "end": body_end, "sep_title": sep.title or None})
     else:
         first_line = next((ln.strip() for ln in text.split("\n") if ln.strip()), None)
-        page_title = first_line if first_line and len(first_line) <= 60 and first_line[-1] not in "。！？!?；;，," else None
+        page_title = first_line if first_line and len(first_line) <= 60 and first_line[-1] not in "。！？!?；;，,：:" else None
         announced = split.announced_count(text[:200])
         docs.append({"start": 0, "end": n, "sep_title": None})
     for d in docs:
@@ -248,7 +252,7 @@ def process_page(data: bytes, source: str, is_html: bool, templates: frozenset[b
         year = d["year"] or split.year_of(d["title"] or "") or split.year_of(body[:300])
         doc_rows.append({
             "doc_id": f"{page['page_id']}-{i:02d}", "page_id": page["page_id"], "source": source, "index": i,
-            "title": d["title"], "text": body, "raw_start": raw_start, "raw_end": raw_end,
+            "title": d["title"] or Path(source).stem, "text": body, "raw_start": raw_start, "raw_end": raw_end,
             "signoff": d["signoff"], "year": year, "n_chars": len(body),
             "n_placeholders": repair.count_placeholders(body),
             "n_mojibake": sum(raw_start <= p < raw_end for p in moji), "script": facts["script"],
@@ -393,6 +397,7 @@ class IngestSummary:
     n_documents: int
     counts: dict
     timings: dict
+    skipped: list = field(default_factory=list)
 
     @property
     def exit_code(self) -> int:
@@ -461,7 +466,8 @@ def ingest(paths: list[str | os.PathLike] | str | os.PathLike, out: str | os.Pat
 
         shutil.rmtree(work)
     timings: dict[str, float] = {}
-    sources = discover(list(paths))
+    skipped: list[str] = []
+    sources = discover(list(paths), skipped)
     shards = [sources[i:i + SHARD_PAGES] for i in range(0, len(sources), SHARD_PAGES)]
     # pass 1: cross-page line statistics (count per shard → merge)
     t0 = time.perf_counter()
@@ -554,6 +560,7 @@ def ingest(paths: list[str | os.PathLike] | str | os.PathLike, out: str | os.Pat
     manifest = {
         "tool": "corpus-tools", "version": __version__, "config": asdict(config), "config_digest": config.digest(),
         "inputs": [{"source": p["source"], "sha256": p["sha256"], "status": p["status"]} for p in all_pages],
+        "skipped_files": sorted(skipped),
         "counts": {"pages": len(all_pages), **status_counts, "documents": n_docs, "removed_spans": n_removed,
                    "sections": n_sections if sections_table is not None else None,
                    "chars_raw": int(pages_df["n_chars_raw"].fillna(0).sum()),
@@ -565,4 +572,4 @@ def ingest(paths: list[str | os.PathLike] | str | os.PathLike, out: str | os.Pat
     # timings vary run to run: they go to a separate file so the manifest is byte-identical
     atomic_write_json(out / "manifest.json", manifest)
     atomic_write_json(work / "timings.json", timings)
-    return IngestSummary(out, pages_df, n_docs, status_counts, timings)
+    return IngestSummary(out, pages_df, n_docs, status_counts, timings, sorted(skipped))

@@ -21,10 +21,17 @@ PINYIN_RE = re.compile(
 )
 
 
+# the mangled form where the opening parenthesis was eaten by mojibake: ``?shù)膸…``
+PINYIN_MANGLED_RE = re.compile(rf"(?<=\?)[a-zü]{{0,6}}[{TONE}][a-zü]{{0,6}}[)）]")
+
+
 def pinyin_edits(text: str) -> Edits:
-    """``創(chuàng)新`` → ``創新``: tone-marked pinyin in parentheses glued after a character.
-    Genuine parentheses such as ``(一)``, ``(精选)``, ``(Q)`` never carry tone marks."""
-    return [(m.start(), m.end(), "", "pinyin_annotation") for m in PINYIN_RE.finditer(text)]
+    """``創(chuàng)新`` → ``創新``: tone-marked pinyin in parentheses glued after a character
+    (also the mangled ``?shù)`` whose opening parenthesis was lost). Genuine parentheses
+    such as ``(一)``, ``(精选)``, ``(Q)`` never carry tone marks."""
+    edits = [(m.start(), m.end(), "", "pinyin_annotation") for m in PINYIN_RE.finditer(text)]
+    edits += [(m.start(), m.end(), "", "pinyin_annotation") for m in PINYIN_MANGLED_RE.finditer(text)]
+    return sorted(edits)
 
 
 # ----------------------------------------------------------------------------- mojibake
@@ -65,6 +72,8 @@ def _guess_lead(trail: int) -> str:
         except UnicodeDecodeError:
             continue
         r = ranks.get(c, -1) if c in _TOP_PUNCT or c in common_chars() else -1
+        if r < 5000:  # only a confident guess (的, 。, 在 …); otherwise the character stays lost
+            continue
         if r > best_rank:
             best, best_rank = c, r
     return best if best_rank > 0 else "?"

@@ -14,7 +14,7 @@ from pathlib import Path
 
 from .textutil import common_share, is_cjk
 
-TEXT_SUFFIXES = {".txt", ".text", ".html", ".htm", ".xhtml", ".md"}
+TEXT_SUFFIXES = {".txt", ".text", ".html", ".htm", ".xhtml", ".md", ".dat"}
 HTML_SUFFIXES = {".html", ".htm", ".xhtml"}
 MAGIC = {
     b"%PDF": "PDF document", b"\x89PNG": "PNG image", b"\xff\xd8\xff": "JPEG image", b"GIF8": "GIF image",
@@ -33,10 +33,13 @@ class Source:
     rel: str  # path relative to its input root (posix), the ``source`` column
 
 
-def discover(inputs: list[str | os.PathLike]) -> list[Source]:
+def discover(inputs: list[str | os.PathLike], skipped: list[str] | None = None) -> list[Source]:
     """Files under the inputs (recursive), sorted by relative path so input order never
-    changes the output. Hidden files and our own output are skipped."""
+    changes the output. Inside folders, hidden files and files whose suffix is not a page
+    type (.txt .html .htm .md, or none) are not pages: their names go to ``skipped`` (and
+    the manifest). Files named explicitly are always ingested."""
     found: dict[str, Source] = {}
+    skipped = skipped if skipped is not None else []
     for inp in inputs:
         p = Path(inp)
         if p.is_dir():
@@ -47,6 +50,9 @@ def discover(inputs: list[str | os.PathLike]) -> list[Source]:
                         continue
                     fp = Path(root) / f
                     rel = fp.relative_to(p).as_posix()
+                    if fp.suffix and fp.suffix.lower() not in TEXT_SUFFIXES:
+                        skipped.append(rel)  # metadata next to the pages (index.jsonl, .csv, .py ...)
+                        continue
                     found.setdefault(rel, Source(fp, rel))
         elif p.exists() or p.is_symlink():
             found.setdefault(p.name, Source(p, p.name))
