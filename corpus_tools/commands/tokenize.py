@@ -1,0 +1,63 @@
+"""`corpus-tools tokenize`: segment every document once and fill the token cache."""
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+
+from ..cli import UsageError
+from ..tables import add_output_options, emit
+
+
+def register(sub) -> None:
+    p = sub.add_parser(
+        "tokenize", help="segment documents with jieba (+ union user dictionary) and fill the token cache",
+        description="Segment every document (or section) with jieba and the shipped trade-union user "
+                    "dictionary and store the tokens under CORPUS/cache/tokens/ (Parquet, keyed by text "
+                    "hash + dictionary/settings hash), so later analyses (themes, topics, stats) do not "
+                    "re-segment. Uses rjieba when installed (same tokens, ~10x faster). Prints a summary "
+                    "table (or, with --show-tokens, the tokens themselves).",
+        epilog="Examples:\n  corpus-tools tokenize corpus/\n  corpus-tools tokenize corpus/ --workers 4\n"
+               "  corpus-tools tokenize corpus/ --userdict my_dict.txt --backend jieba\n"
+               "  corpus-tools tokenize corpus/ --show-tokens --stopwords default+filler -o tokens.parquet",
+        formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("corpus", help="corpus directory (written by `corpus-tools ingest`)")
+    p.add_argument("--workers", type=int, default=1, help="worker processes (each loads jieba once; default 1)")
+    p.add_argument("--unit", choices=["document", "section"], default="document")
+    p.add_argument("--userdict", default="default",
+                   help="user dictionary: 'default' (shipped), 'none', or a jieba-format file (word freq tag)")
+    p.add_argument("--backend", choices=["auto", "jieba", "rjieba"], default="auto")
+    p.add_argument("--no-hmm", action="store_true", help="disable jieba's HMM for unknown words")
+    p.add_argument("--stopwords", default="default",
+                   help="for --show-tokens: 'default', 'default+filler', 'none' or a file (default: default)")
+    p.add_argument("--show-tokens", action="store_true", help="output unit_id + space-joined tokens")
+    add_output_options(p)
+    p.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    from ..tokenize import tokenize_documents
+
+    if args.workers < 1:
+        raise UsageError("--workers must be >= 1")
+    userdict = None if args.userdict == "none" else args.userdict
+    stop = None if args.stopwords == "none" else args.stopwords
+    t0 = time.perf_counter()
+    df = tokenize_documents(args.corpus, unit=args.unit, userdict=userdict, backend=args.backend,
+                            hmm=not args.no_hmm, stopwords=stop, workers=args.workers)
+    info = df.attrs.get("tokenize", {})
+    secs = time.perf_counter() - t0
+    if args.show_tokens:
+        out = df.assign(tokens=df["tokens"].map(" ".join))
+        emit(out, args)
+    else:
+        import pandas as pd
+
+        summary = pd.DataFrame([{
+            "units": info.get("n_units", len(df)), "segmented": info.get("n_segmented"),
+            "from_cache": info.get("n_cached"), "tokens": int(df["tokens"].map(len).sum()),
+            "backend": info.get("backend"), "seconds": round(secs, 2), "cache": info.get("cache_dir"),
+        }])
+        emit(summary, args, title="tokenize")
+    print(f"tokenized {len(df)} units in {secs:.1f}s ({info.get('n_cached', 0)} from cache)", file=sys.stderr)
+    return 0
