@@ -1,0 +1,396 @@
+"""Recurring slogans and formulas: quoted phrases, numeric formulas, parallel enumerations,
+statistical multi-word expressions, plus a small lexicon of well-known slogans.
+
+Slogans that contain 、 or quotes can never be one jieba token, so quoted phrases, numeric
+formulas and enumerations are matched on the clean text; only ``mwe`` uses jieba tokens.
+
+Counting (``count``) is per kind: quoted phrases count their *quoted* occurrences;
+numeric formulas, multi-word expressions and known slogans count every occurrence of the
+string (numeric ones not preceded by another numeral); enumerations count every surface
+variant of their items (``比、学、赶、帮、超`` and ``比学赶帮超``). ``count_dedup`` counts a
+cluster of near-duplicate documents as one document (its largest per-document count);
+``n_clusters`` is the number of such clusters the slogan occurs in, and ``min_documents``
+applies to it (known slogans are exempt).
+"""
+from __future__ import annotations
+
+import math
+import re
+import tomllib
+from collections import Counter, defaultdict
+from dataclasses import dataclass
+from functools import lru_cache
+from importlib import resources
+
+import pandas as pd
+
+from .units import UnitSource, as_units
+
+KINDS = ("quoted", "numeric", "enumeration", "mwe")
+COLUMNS = ["slogan", "kind", "known", "count", "n_documents", "n_pages", "count_dedup", "n_clusters",
+           "first_year", "last_year", "contexts"]
+_KIND_RANK = {"numeric": 0, "enumeration": 1, "quoted": 2, "mwe": 3, "known": 4}
+_CJK = "\u4e00-\u9fff"
+_QUOTE = re.compile(r"[“「『]([^“”「」『』\n]{1,40}?)[”」』]")
+_ENUM_RUN = re.compile(rf"[{_CJK}]{{1,12}}(?:、[{_CJK}]{{1,12}}){{2,9}}")
+_EDGE_PUNCT = "，。、；：！？,.;:!?…—－-·"
+_STOPWORDS = set("的 了 和 与 及 并 在 是 等 为 对 把 将 要 也 就 都 中 上 下 有 以 于 从 由 被 让 使 "
+                 "而 或 之 其 这 那 该 各 每 个 我们 他们 你们 我 他 她 它 一个 一些 进行 通过 着 地 得".split())
+
+
+@lru_cache(maxsize=1)
+def load_resources() -> dict:
+    """The parsed ``resources/slogans.toml``."""
+    text = resources.files("corpus_tools").joinpath("resources/slogans.toml").read_text(encoding="utf-8")
+    return tomllib.loads(text)
+
+
+@dataclass
+class _Cand:
+    slogan: str
+    kind: str
+    known: bool = False
+    quoted_only: bool = False
+    items: tuple[str, ...] | None = None  # enumeration items
+
+    def pattern(self) -> re.Pattern:
+        if self.items:
+            # short lists of one-character items must keep their separators (党、政、工 ≠ 党政工作)
+            sep = "[、，,]" if len(self.slogan) < 4 and not self.known else "[、，,]?"
+            return re.compile(sep.join(map(re.escape, self.items)))
+        body = r"\s?".join(map(re.escape, self.slogan))
+        if self.quoted_only:
+            return re.compile(rf"[“「『]\s?{body}\s?[”」』]")
+        if self.kind == "numeric":
+            nums = load_resources()["numeric"]["numerals"] + "百千万零〇0-9"
+            return re.compile(rf"(?<![{nums}]){body}")
+        return re.compile(body)
+
+
+# ----------------------------------------------------------------- grammar helpers
+def _numeric_re() -> re.Pattern:
+    cfg = load_resources()["numeric"]
+    n, c, t = cfg["numerals"], cfg["classifiers"], int(cfg["max_tail"])
+    return re.compile(rf"([{n}]{{1,2}})([{c}]?)([{_CJK}]{{1,{t}}})")
+
+
+def is_numeric_formula(s: str) -> bool:
+    """Does ``s`` fit the numeric-formula grammar (三个代表, 四有, 五建五促, 八荣八耻)?"""
+    cfg = load_resources()["numeric"]
+    nums = cfg["numerals"]
+    if re.fullmatch(rf"([{nums}])[{_CJK}]\1[{_CJK}](?:\1[{_CJK}])?", s):
+        return True
+    m = _numeric_re().fullmatch(s)
+    if not m:
+        return False
+    tail = m.group(3)
+    if m.group(2) and all(ch in nums for ch in tail):
+        return True  # 三个一, 六个十
+    return tail[0] not in nums and tail[0] not in cfg["bad_tail_start"] and tail not in cfg.get("bad_tails", [])
+
+
+def parse_enumeration(surface: str) -> tuple[str, ...] | None:
+    """Items of a parallel enumeration (equal-length items joined by 、), or None.
+
+    Inner items fix the item length; the first and last segments are trimmed to it, so
+    ``形成了比、学、赶、帮、超的浓厚`` → ``('比', '学', '赶', '帮', '超')``.
+    """
+    cfg = load_resources()["enumeration"]
+    parts = surface.split("、")
+    if not cfg["min_items"] <= len(parts) <= cfg["max_items"]:
+        return None
+    lengths = {len(p) for p in parts[1:-1]}
+    if len(lengths) != 1:
+        return None
+    n = lengths.pop()
+    if n > cfg["max_item_len"] or len(parts[0]) < n or len(parts[-1]) < n:
+        return None
+    items = (parts[0][-n:], *parts[1:-1], parts[-1][:n])
+    if len(set(items)) < len(items):
+        return None
+    return items
+
+
+def _normalise_quoted(inner: str) -> str:
+    return re.sub(r"\s+", "", inner).strip(_EDGE_PUNCT)
+
+
+def _entropy(counter: Counter) -> float:
+    total = sum(counter.values())
+    return -sum(v / total * math.log2(v / total) for v in counter.values()) if total else 0.0
+
+
+# ----------------------------------------------------------------- discovery
+def _discover_quoted(texts: list[str], cands: dict[str, _Cand]) -> None:
+    for text in texts:
+        for m in _QUOTE.finditer(text):
+            inner = _normalise_quoted(m.group(1))
+            if "、" in inner:
+                items = parse_enumeration(inner)
+                if items and "".join(items) == inner.replace("、", ""):
+                    _add(cands, _Cand("".join(items), "enumeration", items=items))
+                continue
+            if not 2 <= len(inner) <= 12 or len(re.findall(rf"[{_CJK}]", inner)) < 2:
+                continue
+            if is_numeric_formula(inner):
+                _add(cands, _Cand(inner, "numeric"))
+            else:
+                _add(cands, _Cand(inner, "quoted", quoted_only=True))
+
+
+def _discover_numeric(texts: list[str], cands: dict[str, _Cand]) -> None:
+    cfg = load_resources()["numeric"]
+    nums, cls = cfg["numerals"], cfg["classifiers"]
+    head = re.compile(rf"(?<![{nums}百千万零〇0-9期周第初拜])([{nums}]{{1,2}})([{cls}]?)([{_CJK}]{{1,{int(cfg['max_tail'])}}})")
+    mixed = re.compile(rf"(?<![{nums}])([{nums}])([{_CJK}])\1([{_CJK}])(?:\1([{_CJK}]))?")
+    counts, right = Counter(), defaultdict(Counter)
+    for text in texts:
+        for m in head.finditer(text):
+            num, c, run = m.groups()
+            if "一" in num or (len(num) == 2 and "十" not in num):
+                continue  # 一X words are lexical (一系列, 一个新的); 三八 is a date
+            for k in range(1, len(run) + 1):
+                tail = run[:k]
+                if not c and k < 2:
+                    continue
+                s = num + c + tail
+                if not is_numeric_formula(s):
+                    break
+                end = m.start(3) + k
+                nxt = text[end] if end < len(text) and re.match(rf"[{_CJK}]", text[end]) else f"#{len(right[s])}"
+                counts[s] += 1
+                right[s][nxt] += 1
+        for m in mixed.finditer(text):
+            if m.group(1) != "一":
+                counts[m.group(0)] += 2  # strong pattern: one occurrence counts double
+                right[m.group(0)][f"#{len(right[m.group(0)])}"] += 2
+    for s, n in counts.items():
+        if n >= cfg["min_count"] and _entropy(right[s]) >= cfg["min_right_entropy"]:
+            _add(cands, _Cand(s, "numeric"))
+
+
+def _discover_enumerations(texts: list[str], cands: dict[str, _Cand]) -> None:
+    counts: Counter = Counter()
+    found: dict[str, tuple[str, ...]] = {}
+    for text in texts:
+        for m in _ENUM_RUN.finditer(text):
+            items = parse_enumeration(m.group(0))
+            if items:
+                key = "".join(items)
+                counts[key] += 1
+                found[key] = items
+    for key, n in counts.items():
+        if n >= 2:
+            _add(cands, _Cand(key, "enumeration", items=found[key]))
+
+
+def _tokens(text: str) -> list[list[str]]:
+    """jieba tokens of ``text`` split into runs of CJK-only tokens."""
+    import jieba
+
+    runs, cur = [], []
+    for tok in jieba.lcut(text):
+        if re.fullmatch(rf"[{_CJK}]+", tok):
+            cur.append(tok)
+        elif cur:
+            runs.append(cur)
+            cur = []
+    if cur:
+        runs.append(cur)
+    return runs
+
+
+def _discover_mwe(texts: list[str], cands: dict[str, _Cand]) -> None:
+    cfg = load_resources()["mwe"]
+    max_n = int(cfg["max_tokens"])
+    token_runs = [_tokens(t) for t in texts]
+    grams: Counter = Counter()
+    total = 0
+    for runs in token_runs:
+        for run in runs:
+            total += len(run)
+            for n in range(1, max_n + 1):
+                for i in range(len(run) - n + 1):
+                    grams[tuple(run[i:i + n])] += 1
+    if not total:
+        return
+
+    def pmi(g: tuple[str, ...]) -> float:
+        p = grams[g] / total
+        return min(math.log2(p / ((grams[g[:k]] / total) * (grams[g[k:]] / total))) for k in range(1, len(g)))
+
+    keep = {}
+    for g, n in grams.items():
+        chars = sum(map(len, g))
+        if (len(g) < 2 or n < cfg["min_count"] or not cfg["min_chars"] <= chars <= cfg["max_chars"]
+                or g[0] in _STOPWORDS or g[-1] in _STOPWORDS or len(g[0]) == 1 and len(g[-1]) == 1):
+            continue
+        if pmi(g) >= cfg["min_pmi"]:
+            keep[g] = n
+    left, right = defaultdict(Counter), defaultdict(Counter)
+    for runs in token_runs:
+        for run in runs:
+            for n in range(2, max_n + 1):
+                for i in range(len(run) - n + 1):
+                    g = tuple(run[i:i + n])
+                    if g in keep:
+                        left[g][run[i - 1] if i else f"#{len(left[g])}"] += 1
+                        right[g][run[i + n] if i + n < len(run) else f"#{len(right[g])}"] += 1
+    for g in keep:
+        if min(_entropy(left[g]), _entropy(right[g])) >= cfg["min_entropy"]:
+            _add(cands, _Cand("".join(g), "mwe"))
+
+
+def _add(cands: dict[str, _Cand], c: _Cand) -> None:
+    old = cands.get(c.slogan)
+    if old is None:
+        cands[c.slogan] = c
+    elif _KIND_RANK[c.kind] < _KIND_RANK[old.kind]:
+        c.known = old.known
+        cands[c.slogan] = c
+
+
+def _add_known(texts: list[str], cands: dict[str, _Cand]) -> None:
+    joined = "\n".join(texts)
+    for s in load_resources()["known"]["slogans"]:
+        items = tuple(s) if s == "比学赶帮超" else None
+        probe = _Cand(s, "numeric" if is_numeric_formula(s) else "known", items=items)
+        if not probe.pattern().search(joined):
+            continue
+        if s in cands:
+            cands[s].known = True
+            cands[s].quoted_only = False
+        else:
+            probe.known = True
+            if items:
+                probe.kind = "enumeration"
+            cands[s] = probe
+
+
+# ----------------------------------------------------------------- public API
+def _cluster_map(units: pd.DataFrame, clusters: pd.DataFrame | None) -> dict[str, str]:
+    if clusters is None:
+        from ..export.dedup import near_duplicate_clusters
+
+        docs = units.groupby("doc_id", sort=True)["text"].apply(lambda t: "\n".join(t)).reset_index()
+        clusters = near_duplicate_clusters(docs)
+    return dict(zip(clusters["doc_id"].astype(str), clusters["cluster_id"].astype(str)))
+
+
+def _snippet(text: str, start: int, end: int, width: int = 10) -> str:
+    s = text[max(0, start - width):end + width].replace("\n", " ")
+    return ("…" if start > width else "") + s + ("…" if end + width < len(text) else "")
+
+
+def find_slogans(data: UnitSource, unit: str = "document", top: int | None = None, min_documents: int = 2,
+                 clusters: pd.DataFrame | None = None, kinds: tuple[str, ...] = KINDS,
+                 known: bool = True, n_contexts: int = 3) -> pd.DataFrame:
+    """Find recurring slogans and formulas (see the module doc for the rules).
+
+    Returns one row per slogan with ``COLUMNS``, best first (n_clusters, count_dedup, count,
+    then the slogan). ``top`` keeps every known slogan found plus the best others up to
+    ``top`` rows. ``clusters`` (doc_id, cluster_id) defaults to
+    :func:`corpus_tools.export.dedup.near_duplicate_clusters` of the documents.
+    """
+    units = as_units(data, unit)
+    texts = [str(t or "") for t in units["text"]]
+    cands: dict[str, _Cand] = {}
+    if "quoted" in kinds or "enumeration" in kinds or "numeric" in kinds:
+        _discover_quoted(texts, cands)
+    if "numeric" in kinds:
+        _discover_numeric(texts, cands)
+    if "enumeration" in kinds:
+        _discover_enumerations(texts, cands)
+    if "mwe" in kinds:
+        _discover_mwe(texts, cands)
+    cands = {k: c for k, c in cands.items() if c.kind in kinds}
+    if known:
+        _add_known(texts, cands)
+    cmap = _cluster_map(units, clusters)
+    doc_ids = units["doc_id"].astype(str).tolist()
+    pages, years = units["page_id"].tolist(), units["year"].tolist()
+
+    rows = []
+    for s in sorted(cands):
+        c = cands[s]
+        pat = c.pattern()
+        per_doc: Counter = Counter()
+        docs_pages, docs_years, ctx = set(), [], []
+        for i, text in enumerate(texts):
+            hits = list(pat.finditer(text))
+            if not hits:
+                continue
+            per_doc[doc_ids[i]] += len(hits)
+            docs_pages.add(str(pages[i]))
+            if years[i] is not None and not pd.isna(years[i]):
+                docs_years.append(int(years[i]))
+            if len(ctx) < n_contexts and all(not x.startswith(doc_ids[i] + ":") for x in ctx):
+                ctx.append(f"{doc_ids[i]}:{_snippet(text, hits[0].start(), hits[0].end())}")
+        if not per_doc:
+            continue
+        by_cluster: dict[str, int] = {}
+        for d, n in per_doc.items():
+            cid = cmap.get(d, d)
+            by_cluster[cid] = max(by_cluster.get(cid, 0), n)
+        if len(by_cluster) < min_documents and not c.known:
+            continue
+        rows.append({
+            "slogan": s, "kind": c.kind, "known": c.known, "count": sum(per_doc.values()),
+            "n_documents": len(per_doc), "n_pages": len(docs_pages), "count_dedup": sum(by_cluster.values()),
+            "n_clusters": len(by_cluster), "first_year": min(docs_years) if docs_years else None,
+            "last_year": max(docs_years) if docs_years else None,
+            "contexts": " | ".join(x.split(":", 1)[1] for x in ctx),
+        })
+    out = pd.DataFrame(rows, columns=COLUMNS)
+    out = out.sort_values(["n_clusters", "count_dedup", "count", "slogan"], ascending=[False, False, False, True])
+    if top is not None:
+        out = out.loc[_select_top(out, top)]
+    out["first_year"] = out["first_year"].astype("Int64")
+    out["last_year"] = out["last_year"].astype("Int64")
+    return out.reset_index(drop=True)
+
+
+def _select_top(ranked: pd.DataFrame, top: int) -> list:
+    """Index labels of the rows to keep: every known slogan, then the best of each kind in
+    turn (numeric, enumeration, quoted, mwe) until ``top`` rows, in ``ranked`` order."""
+    chosen = list(ranked.index[ranked["known"]])
+    queues = {k: [i for i in ranked.index[(ranked["kind"] == k) & ~ranked["known"]]] for k in KINDS}
+    order = sorted(queues, key=lambda k: _KIND_RANK[k])
+    while len(chosen) < top and any(queues.values()):
+        for k in order:
+            if queues[k] and len(chosen) < top:
+                chosen.append(queues[k].pop(0))
+    keep = set(chosen)
+    return [i for i in ranked.index if i in keep]
+
+
+def slogan_timeline(data: UnitSource, slogans: list[str] | pd.DataFrame | None = None, by: str = "year",
+                    unit: str = "document") -> pd.DataFrame:
+    """Occurrences of each slogan per ``by`` value (default: year): columns
+    ``year, slogan, count, per_10k_chars`` (every year × slogan pair, zeros included).
+
+    ``slogans`` may be a list of strings, a :func:`find_slogans` frame, or None (the known
+    slogans plus the 20 best found in ``data``).
+    """
+    units = as_units(data, unit)
+    units = units[units[by].notna()] if by in units.columns else units.iloc[0:0]
+    if slogans is None:
+        found = find_slogans(units, top=20, kinds=("quoted", "numeric", "enumeration"))
+        slogans = found
+    if isinstance(slogans, pd.DataFrame):
+        cands = [_Cand(r.slogan, r.kind, quoted_only=r.kind == "quoted" and not r.known,
+                       items=tuple(r.slogan) if r.kind == "enumeration" and len(r.slogan) <= 8 else None)
+                 for r in slogans.itertuples()]
+    else:
+        cands = [_Cand(s, "numeric" if is_numeric_formula(s) else "known") for s in slogans]
+    groups = units.groupby(by, sort=True)
+    rows = []
+    for key, grp in groups:
+        texts = [str(t or "") for t in grp["text"]]
+        n_chars = sum(map(len, texts))
+        for c in sorted(cands, key=lambda c: c.slogan):
+            pat = c.pattern()
+            n = sum(len(pat.findall(t)) for t in texts)
+            rows.append({by: int(key) if by == "year" else key, "slogan": c.slogan, "count": n,
+                         "per_10k_chars": round(n * 10000 / n_chars, 4) if n_chars else 0.0})
+    return pd.DataFrame(rows, columns=[by, "slogan", "count", "per_10k_chars"])

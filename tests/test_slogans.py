@@ -1,0 +1,71 @@
+"""Slogans and formulas (corpus_tools.analysis.slogans)."""
+from __future__ import annotations
+
+import pandas as pd
+
+from corpus_tools.analysis.slogans import (
+    find_slogans, is_numeric_formula, parse_enumeration, slogan_timeline,
+)
+from corpus_tools.cli import main
+from test_dedup import reports_corpus, seed_corpus, seed_documents  # noqa: F401  (fixtures)
+
+
+def test_grammar():
+    assert parse_enumeration("形成了比、学、赶、帮、超的浓厚") == ("比", "学", "赶", "帮", "超")
+    assert parse_enumeration("讲政治、有本事、肯实干、能自律") == ("讲政治", "有本事", "肯实干", "能自律")
+    assert parse_enumeration("春游、夏日") is None
+    for s in ("三个代表", "四有", "五小", "四个现代化", "五建五促", "八荣八耻", "六个十", "两个走近"):
+        assert is_numeric_formula(s), s
+    for s in ("三年", "十分", "二是"):
+        assert not is_numeric_formula(s), s
+
+
+def test_seed_top50(seed_corpus):
+    top = find_slogans(seed_corpus, top=50)
+    assert len(top) >= 40
+    have = set(top["slogan"])
+    for s in ("送温暖", "职工之家", "三个代表", "比学赶帮超", "工人先锋号", "五小"):
+        assert s in have, s
+    assert set(top["kind"]) >= {"quoted", "numeric", "enumeration", "mwe"}
+    row = top.set_index("slogan").loc["比学赶帮超"]
+    assert row["kind"] == "enumeration" and "比、学、赶、帮、超" in row["contexts"]
+
+
+def test_near_duplicates_counted_raw_and_dedup(seed_corpus):
+    docs = seed_documents(seed_corpus)
+    p3 = docs[docs["source"].str.startswith("003")].sort_values("index")["doc_id"].tolist()
+    res = find_slogans(docs, min_documents=1, kinds=("quoted", "numeric")).set_index("slogan")
+    # “四抓” is in page 003's first essay once and twice in its near-copy (spliced second version)
+    row = res.loc["四抓"]
+    per_doc = {d: docs.set_index("doc_id").loc[d, "text"].count("“四抓”") for d in p3[:2]}
+    assert row["count"] == sum(per_doc.values()) == 3
+    assert row["n_documents"] == 2 and row["n_clusters"] == 1
+    assert row["count_dedup"] == max(per_doc.values()) == 2
+    assert (res["count_dedup"] <= res["count"]).all()
+    # without the cluster information both essays count in full
+    solo = pd.DataFrame({"doc_id": docs["doc_id"], "cluster_id": docs["doc_id"]})
+    raw = find_slogans(docs, min_documents=1, kinds=("quoted", "numeric"), clusters=solo).set_index("slogan")
+    assert raw.loc["四抓", "count_dedup"] == 3
+
+
+def test_reports_timeline(reports_corpus):
+    res = find_slogans(reports_corpus, kinds=("quoted", "numeric", "enumeration")).set_index("slogan")
+    assert res.loc["三个代表", "first_year"] >= 2000
+    assert res.loc["四个现代化", "first_year"] < 1990
+    tl = slogan_timeline(reports_corpus, slogans=["四个现代化", "三个代表", "科学发展观"])
+    assert list(tl.columns) == ["year", "slogan", "count", "per_10k_chars"]
+    piv = tl.pivot(index="year", columns="slogan", values="count")
+    assert piv.loc[piv.index < 1990, "四个现代化"].sum() > 0
+    assert piv.loc[piv.index < 2000, "三个代表"].sum() == 0
+    assert piv.loc[piv.index < 2003, "科学发展观"].sum() == 0 and piv["科学发展观"].sum() > 0
+    # appears and fades: 四个现代化 is rarer per character after 2010 than before 1990
+    rate = tl.pivot(index="year", columns="slogan", values="per_10k_chars")
+    assert rate.loc[rate.index < 1990, "四个现代化"].mean() > rate.loc[rate.index > 2010, "四个现代化"].mean()
+
+
+def test_cli(seed_corpus, tmp_path, capsys):
+    out = tmp_path / "s.csv"
+    assert main(["slogans", str(seed_corpus), "--top", "20", "--kinds", "quoted,numeric", "-o", str(out)]) == 0
+    df = pd.read_csv(out)
+    assert "三个代表" in set(df["slogan"])
+    assert main(["slogans", str(seed_corpus), "--kinds", "bogus"]) == 2
