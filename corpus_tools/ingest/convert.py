@@ -1,18 +1,42 @@
 """Traditional → simplified conversion with native OpenCC, and script detection.
 
-Configuration choice (see docs/cleaning.md): ``tw2s`` after ``t2s``. Seed page 000 writes
-the particle 着 as 著; OpenCC's ``t2s`` keeps 著 (it cannot tell 著名 from 着), while
-``tw2s`` maps the standalone particle to 着 and keeps 著名/显著. Running ``t2s`` first and
-``tw2s`` second gives simplified text on which ``t2s`` is a no-op (checked in the tests).
+Configuration choice (evidence in docs/cleaning.md): OpenCC ``t2s`` on every page, then, on
+pages detected as traditional or mixed, the particle 著 → 着 except in the zhù words listed
+in ``resources/zhu_words.txt`` (显著, 著名, 著作 …).
+
+Why not ``tw2s``: seed 000 writes the particle 着 as 著, which ``t2s`` keeps; ``tw2s``
+converts it — but ``tw2s`` converts *every* 著: on the reports it turned 显著 into 显着
+140 times and 么 into 幺 once, and on the seeds it broke 显著 too. ``t2s`` alone changes
+only genuine traditional remnants in simplified text (13 characters in the 39 reports).
+After conversion ``t2s`` is a no-op on every document (a test checks it).
 """
 from __future__ import annotations
 
+import re
 from functools import lru_cache
+from pathlib import Path
 
 from .tracked import TrackedText
 from .textutil import is_cjk
 
-CONFIGS = ("t2s", "tw2s")
+CONFIGS = ("t2s",)
+ZHU_FILE = Path(__file__).resolve().parent.parent / "resources" / "zhu_words.txt"
+
+
+@lru_cache(maxsize=1)
+def _zhu_re() -> re.Pattern:
+    words = [w.strip() for w in ZHU_FILE.read_text(encoding="utf-8").splitlines()
+             if w.strip() and not w.startswith("#")]
+    # a 著 that is not inside one of the zhù words
+    alts = "|".join(sorted((re.escape(w) for w in words), key=len, reverse=True))
+    return re.compile(f"({alts})|著")
+
+
+def fix_particle_zhe(text: str) -> str:
+    """著 → 着 outside the zhù words (for text that came from traditional characters)."""
+    if "著" not in text:
+        return text
+    return _zhu_re().sub(lambda m: m.group(1) or "着", text)
 
 
 @lru_cache(maxsize=None)
@@ -24,10 +48,10 @@ def _converter(config: str):
     return opencc.OpenCC(config if config.endswith(".json") else f"{config}.json")
 
 
-def to_simplified(text: str, configs: tuple[str, ...] = CONFIGS) -> str:
+def to_simplified(text: str, configs: tuple[str, ...] = CONFIGS, particle_zhe: bool = True) -> str:
     for cfg in configs:
         text = _converter(cfg).convert(text)
-    return text
+    return fix_particle_zhe(text) if particle_zhe else text
 
 
 def detect_script(text: str, sample: int = 20000) -> str:
@@ -52,7 +76,7 @@ def detect_script(text: str, sample: int = 20000) -> str:
     return "mixed"
 
 
-def convert(tt: TrackedText, configs: tuple[str, ...] = CONFIGS) -> int:
+def convert(tt: TrackedText, configs: tuple[str, ...] = CONFIGS, particle_zhe: bool = False) -> int:
     """Convert the tracked text to simplified, recording each changed run as a ``convert``
     edit. Works line by line; where a line's length changes, the differing middle of the
     line becomes one edit. Returns the number of characters changed."""
@@ -62,7 +86,7 @@ def convert(tt: TrackedText, configs: tuple[str, ...] = CONFIGS) -> int:
     pos = 0
     for line in text.split("\n"):
         if line:
-            new = to_simplified(line, configs)
+            new = to_simplified(line, configs, particle_zhe)
             if new != line:
                 if len(new) == len(line):
                     i = 0
