@@ -25,7 +25,7 @@ def add_ingest_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--template-min-pages", type=int, default=3, help="pages a line must recur in to count as template (default 3)")
     p.add_argument("--max-page-mb", type=float, default=64, help="pages larger than this get status=error (default 64)")
     p.add_argument("--strict", action="store_true", help="any page error makes the run fail (exit 1)")
-    p.add_argument("--quiet", action="store_true", help="print nothing but errors")
+    p.add_argument("-q", "--quiet", action="store_true", help="print nothing but errors (and no progress display)")
 
 
 def config_from_args(args: argparse.Namespace):
