@@ -348,7 +348,7 @@ def rejoin_edits(text: str) -> Edits:
         join = False
         if cur and nxt and not is_separator_line(nxt) and not is_separator_line(running):
             open_end = running[-1] not in TERMINAL_END + "”」』）)》】"
-            if keyword_joined or ENUMERATOR_LINE_RE.match(cur) or (
+            if keyword_joined or ENUMERATOR_LINE_RE.match(cur) or (len(nxt) == 1 and CJK_RE.match(nxt) and open_end) or (
                     nxt[0] in "、，,。；;：:）)”」』》!！?？" and running[-1] not in "。！？!?"):
                 join = True
                 keyword_joined = False

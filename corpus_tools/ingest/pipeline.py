@@ -35,7 +35,7 @@ PAGE_COLUMNS = ["page_id", "source", "sha256", "format", "encoding", "script", "
                 "n_chars_raw", "n_chars_kept", "n_chars_removed", "n_documents", "title",
                 "announced_documents", "truncated", "n_repairs", "n_mojibake"]
 DOC_COLUMNS = ["doc_id", "page_id", "source", "index", "title", "text", "raw_start", "raw_end", "signoff",
-               "year", "n_chars", "n_placeholders", "n_mojibake", "script"]
+               "year", "year_source", "n_chars", "n_placeholders", "n_mojibake", "script"]
 REMOVED_COLUMNS = ["page_id", "raw_start", "raw_end", "text", "replacement", "kind", "reason", "rules"]
 
 
@@ -249,11 +249,11 @@ def process_page(data: bytes, source: str, is_html: bool, templates: frozenset[b
     for i, d in enumerate(docs, 1):
         body = clean[d["new_start"]:d["new_end"]]
         raw_start, raw_end = span_to_raw(tt, d["new_start"], d["new_end"])
-        year = d["year"] or split.year_of(d["title"] or "") or split.year_of(body[:300])
+        year, year_source = split.document_year(d["year"], d["title"], body)
         doc_rows.append({
             "doc_id": f"{page['page_id']}-{i:02d}", "page_id": page["page_id"], "source": source, "index": i,
             "title": d["title"] or Path(source).stem, "text": body, "raw_start": raw_start, "raw_end": raw_end,
-            "signoff": d["signoff"], "year": year, "n_chars": len(body),
+            "signoff": d["signoff"], "year": year, "year_source": year_source, "n_chars": len(body),
             "n_placeholders": repair.count_placeholders(body),
             "n_mojibake": sum(raw_start <= p < raw_end for p in moji), "script": facts["script"],
         })
@@ -387,7 +387,25 @@ def _load_result(path: str, src: Source) -> PageResult:
     res.page["source"] = src.rel
     for doc in res.documents:
         doc["source"] = src.rel
+    apply_metadata(res, src)
     return res
+
+
+def apply_metadata(res: PageResult, src: Source) -> None:
+    """Years and titles from outside the text: a metadata sidecar next to the pages
+    (``index.jsonl``/``metadata.jsonl`` rows with ``file`` and ``year``/``title``) beats
+    years guessed from the text; a year in the file name beats a year merely mentioned
+    early in the text. Sign-off dates always win."""
+    meta = src.meta or {}
+    fyear = split.year_in_name(src.rel)
+    single = len(res.documents) == 1
+    for doc in res.documents:
+        if meta.get("year") and doc.get("year_source") != "signoff":
+            doc["year"], doc["year_source"] = int(meta["year"]), "metadata"
+        elif fyear and doc.get("year_source") in (None, "text"):
+            doc["year"], doc["year_source"] = fyear, "file_name"
+        if single and meta.get("title"):
+            doc["title"] = str(meta["title"])
 
 
 @dataclass

@@ -31,6 +31,40 @@ class PageError(Exception):
 class Source:
     path: Path  # absolute path
     rel: str  # path relative to its input root (posix), the ``source`` column
+    meta: dict | None = None  # from a metadata sidecar (index.jsonl / metadata.jsonl)
+
+
+SIDECARS = ("index.jsonl", "metadata.jsonl")
+
+
+def read_sidecar(folder: Path) -> dict[str, dict]:
+    """``{file name: {"year": …, "title": …}}`` from a JSON-lines sidecar in ``folder``.
+    Rows name their file with ``file``, ``source`` or ``path``; bad rows are ignored."""
+    import json
+
+    out: dict[str, dict] = {}
+    for name in SIDECARS:
+        p = folder / name
+        if not p.is_file():
+            continue
+        for line in p.read_text(encoding="utf-8", errors="replace").splitlines():
+            try:
+                row = json.loads(line)
+            except ValueError:
+                continue
+            if not isinstance(row, dict):
+                continue
+            key = row.get("file") or row.get("source") or row.get("path")
+            if not isinstance(key, str):
+                continue
+            meta = {}
+            if isinstance(row.get("year"), int) and 1800 < row["year"] < 2100:
+                meta["year"] = row["year"]
+            if isinstance(row.get("title"), str) and row["title"].strip():
+                meta["title"] = row["title"].strip()
+            if meta:
+                out[key] = meta
+    return out
 
 
 def discover(inputs: list[str | os.PathLike], skipped: list[str] | None = None) -> list[Source]:
@@ -45,20 +79,37 @@ def discover(inputs: list[str | os.PathLike], skipped: list[str] | None = None) 
         if p.is_dir():
             for root, dirs, files in os.walk(p, followlinks=False):
                 dirs[:] = sorted(d for d in dirs if not d.startswith("."))
+                sidecar = read_sidecar(Path(root)) if any(f in SIDECARS for f in files) else {}
                 for f in files:
                     if f.startswith("."):
                         continue
                     fp = Path(root) / f
-                    rel = fp.relative_to(p).as_posix()
+                    rel = storable_name(fp.relative_to(p).as_posix())
                     if fp.suffix and fp.suffix.lower() not in TEXT_SUFFIXES:
                         skipped.append(rel)  # metadata next to the pages (index.jsonl, .csv, .py ...)
                         continue
-                    found.setdefault(rel, Source(fp, rel))
+                    found.setdefault(rel, Source(fp, rel, sidecar.get(f)))
         elif p.exists() or p.is_symlink():
-            found.setdefault(p.name, Source(p, p.name))
+            found.setdefault(storable_name(p.name), Source(p, storable_name(p.name)))
         else:
             raise FileNotFoundError(f"input not found: {inp}")
     return [found[k] for k in sorted(found)]
+
+
+def storable_name(name: str) -> str:
+    """A file name as valid Unicode: names in GBK (or other) bytes decode from their
+    bytes instead of carrying surrogate escapes that cannot be stored."""
+    try:
+        name.encode("utf-8")
+        return name
+    except UnicodeEncodeError:
+        raw = os.fsencode(name)
+        for enc in ("gb18030", "big5"):
+            try:
+                return raw.decode(enc)
+            except UnicodeDecodeError:
+                pass
+        return raw.decode("utf-8", "backslashreplace")
 
 
 def read_bytes(src: Source, max_bytes: int) -> bytes:
@@ -142,6 +193,11 @@ def decode(data: bytes) -> tuple[str, str]:
         return _check_text(data.decode("utf-8")), "utf-8"
     except UnicodeDecodeError:
         pass
+    # UTF-8 with a few broken sequences: keep it (U+FFFD is removed and logged later)
+    lenient = data.decode("utf-8", errors="replace")
+    n_bad = lenient.count("\ufffd")
+    if n_bad <= max(8, len(lenient) // 1000) and _score(lenient) > 0.9:
+        return _check_text(lenient), "utf-8(invalid bytes replaced)"
     candidates = []
     for enc in ("gb18030", "big5"):
         try:
@@ -149,13 +205,14 @@ def decode(data: bytes) -> tuple[str, str]:
         except UnicodeDecodeError:
             continue
         candidates.append((_score(t), enc, t))
-    if candidates:
-        score, enc, t = max(candidates)
-        if score > 0.6:
-            return _check_text(t), enc
-    mixed = _decode_by_line(data)
-    if mixed:
-        return mixed
+    best = max(candidates) if candidates else None
+    if best is None or best[0] < 0.97:
+        # maybe a page assembled from parts in different encodings
+        mixed = _decode_by_line(data)
+        if mixed and (best is None or _score(mixed[0]) > best[0] + 0.02):
+            return mixed
+    if best is not None and best[0] > 0.6:
+        return _check_text(best[2]), best[1]
     try:
         from charset_normalizer import from_bytes
 

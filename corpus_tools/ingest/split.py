@@ -232,3 +232,28 @@ def year_of(s: str) -> int | None:
         if len(digits) == 4 and 1940 <= int(digits) <= 2039:
             cands.append((m2.start(), int(digits)))
     return min(cands)[1] if cands else None
+
+
+BYLINE_DATE_RE = re.compile(r"((?:19[4-9]\d|20[0-3]\d))\s*年\s*\d{1,2}\s*月\s*\d{1,2}\s*日")
+NAME_YEAR_RE = re.compile(r"(?<!\d)(19[4-9]\d|20[0-3]\d)(?!\d)")
+
+
+def document_year(signoff_year: int | None, title: str | None, body: str) -> tuple[int | None, str | None]:
+    """(year, where it came from): the sign-off date, a year in the title, a full date in
+    the opening lines (a byline such as ``——2023年3月5日在…``), else the first year the
+    opening mentions (``text``: least reliable — often the year under review)."""
+    if signoff_year:
+        return signoff_year, "signoff"
+    y = year_of(title or "")
+    if y:
+        return y, "title"
+    m = BYLINE_DATE_RE.search(body[:300])
+    if m:
+        return int(m.group(1)), "byline"
+    y = year_of(body[:300])
+    return (y, "text") if y else (None, None)
+
+
+def year_in_name(name: str) -> int | None:
+    m = NAME_YEAR_RE.search(name.rsplit("/", 1)[-1])
+    return int(m.group(1)) if m else None
