@@ -185,11 +185,12 @@ def _discover_enumerations(texts: list[str], cands: dict[str, _Cand]) -> None:
 
 
 def _tokens(text: str) -> list[list[str]]:
-    """jieba tokens of ``text`` split into runs of CJK-only tokens."""
-    import jieba
+    """Tokens of ``text`` (the project's segmenter: union user dictionary, rjieba when
+    installed) split into runs of CJK-only tokens."""
+    from ..tokenize import segment
 
     runs, cur = [], []
-    for tok in jieba.lcut(text):
+    for tok in segment(text):
         if re.fullmatch(rf"[{_CJK}]+", tok):
             cur.append(tok)
         elif cur:
