@@ -17,35 +17,65 @@ exit codes: 0 every page ok or empty, 1 some pages had errors (partial),
 
 
 def add_ingest_options(p: argparse.ArgumentParser) -> None:
+    """Options shared by `ingest` and `run`. Defaults (None here) come from
+    ``corpus-tools.toml`` [ingest] when present, else the documented defaults."""
     p.add_argument("inputs", nargs="+", metavar="INPUT", help="files or folders (searched recursively)")
-    p.add_argument("-o", "--out", required=True, metavar="CORPUS_DIR", help="corpus directory to write")
-    p.add_argument("--workers", type=int, default=1, help="worker processes (default 1; 0 = one per core)")
-    p.add_argument("--boilerplate", metavar="TOML", help="your own boilerplate rules (same layout as resources/boilerplate.toml)")
-    p.add_argument("--no-templates", action="store_true", help="do not learn repeated lines across pages")
-    p.add_argument("--template-min-pages", type=int, default=3, help="pages a line must recur in to count as template (default 3)")
-    p.add_argument("--max-page-mb", type=float, default=64, help="pages larger than this get status=error (default 64)")
-    p.add_argument("--strict", action="store_true", help="any page error makes the run fail (exit 1)")
+    p.add_argument("-o", "--out", required=True, metavar="OUT_DIR", help="directory to write the corpus to")
+    p.add_argument("--workers", type=int, default=None, help="worker processes (default 1; 0 = one per core)")
+    p.add_argument("--engine", choices=["local", "ray"], default="local",
+                   help="local process pool (default) or Ray (needs the `ray` extra)")
+    p.add_argument("--address", default=None, help="Ray cluster address (with --engine ray), e.g. auto")
+    p.add_argument("--boilerplate", metavar="TOML", default=None,
+                   help="your own boilerplate rules (same layout as resources/boilerplate.toml)")
+    p.add_argument("--no-templates", action="store_true", default=None,
+                   help="do not learn lines repeated across pages as site chrome")
+    p.add_argument("--template-min-pages", type=int, default=None,
+                   help="pages a line must recur in to count as template (default 3)")
+    p.add_argument("--max-page-mb", type=float, default=None, help="pages larger than this get status=error (default 64)")
+    p.add_argument("--max-page-seconds", type=float, default=None, help="per-page time limit (default 300)")
+    p.add_argument("--no-resume", action="store_true", help="ignore page results kept from earlier runs in OUT_DIR/.work")
+    p.add_argument("--strict", action="store_true", default=None, help="any page error makes the run fail (exit 1)")
+    p.add_argument("--config", metavar="TOML", default=None, help="configuration file (default ./corpus-tools.toml if present)")
     p.add_argument("-q", "--quiet", action="store_true", help="print nothing but errors (and no progress display)")
 
 
-def config_from_args(args: argparse.Namespace):
-    from ..ingest.pipeline import IngestConfig
+def _resolve(args: argparse.Namespace, cfg: dict) -> dict:
+    """Command-line values where given, else the config file's [ingest] values."""
+    ing = cfg["ingest"]
+    pick = lambda flag, key: getattr(args, flag) if getattr(args, flag) is not None else ing[key]  # noqa: E731
+    no_templates = args.no_templates if args.no_templates is not None else not ing["learn_templates"]
+    args.strict = pick("strict", "strict")
+    return dict(workers=pick("workers", "workers"), boilerplate=pick("boilerplate", "boilerplate"),
+                learn_templates=not no_templates, template_min_pages=pick("template_min_pages", "template_min_pages"),
+                max_page_mb=pick("max_page_mb", "max_page_mb"), max_page_seconds=pick("max_page_seconds", "max_page_seconds"))
 
-    if args.boilerplate and not os.path.exists(args.boilerplate):
-        raise UsageError(f"boilerplate file not found: {args.boilerplate}")
-    return IngestConfig(boilerplate=args.boilerplate, learn_templates=not args.no_templates,
-                        template_min_pages=args.template_min_pages,
-                        max_page_bytes=int(args.max_page_mb * 2**20))
 
+def run_ingest(args: argparse.Namespace, progress=None, cfg: dict | None = None):
+    from ..config import ConfigError, load_config
+    from ..ingest.pipeline import IngestConfig, ingest
 
-def run_ingest(args: argparse.Namespace, progress=None):
-    from ..ingest.pipeline import ingest
-
+    if cfg is None:
+        try:
+            cfg = load_config(args.config)
+        except (ConfigError, FileNotFoundError) as exc:
+            raise UsageError(str(exc)) from None
+    o = _resolve(args, cfg)
     for inp in args.inputs:
         if not os.path.exists(inp) and not os.path.islink(inp):
             raise UsageError(f"input not found: {inp}")
-    workers = args.workers or os.cpu_count() or 1
-    return ingest(args.inputs, args.out, config=config_from_args(args), workers=workers, progress=progress)
+    if o["boilerplate"] and not os.path.exists(o["boilerplate"]):
+        raise UsageError(f"boilerplate file not found: {o['boilerplate']}")
+    if o["workers"] is not None and o["workers"] < 0:
+        raise UsageError("--workers must be 0 (one per core) or more")
+    config = IngestConfig(boilerplate=o["boilerplate"], learn_templates=o["learn_templates"],
+                          template_min_pages=o["template_min_pages"], max_page_bytes=int(o["max_page_mb"] * 2**20),
+                          max_page_seconds=o["max_page_seconds"])
+    workers = o["workers"] or os.cpu_count() or 1
+    try:
+        return ingest(args.inputs, args.out, config=config, workers=workers, engine=args.engine,
+                      address=args.address, progress=progress, resume=not args.no_resume)
+    except RuntimeError as exc:  # e.g. the Ray extra is missing
+        raise UsageError(str(exc)) from None
 
 
 def print_summary(summary, file=sys.stdout) -> None:
@@ -64,7 +94,11 @@ def print_summary(summary, file=sys.stdout) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    summary = run_ingest(args)
+    from ..progress import Progress
+
+    with Progress(args.quiet) as p:
+        summary = run_ingest(args, progress=p.stage("ingest", unit="pages"))
+        p.finish("ingest")
     if not args.quiet:
         print_summary(summary)
     else:

@@ -1,43 +1,135 @@
-"""`corpus-tools run INPUT... -o OUT_DIR`: the main job, every stage end to end."""
+"""`corpus-tools run INPUT... -o OUT_DIR`: the main job, every stage end to end.
+
+ingest → sections → tokens → themes, topics, slogans, stats → export (when asked) → report.
+Options not given on the command line come from ``corpus-tools.toml`` (see docs/config.md).
+"""
 from __future__ import annotations
 
 import argparse
 import sys
-import time
+from pathlib import Path
 
+from ..errors import UsageError
 from .ingest import add_ingest_options, print_summary, run_ingest
 
 EPILOG = """examples:
   corpus-tools run data/raw -o build/
-  corpus-tools run pages/ -o out/ --workers 2 --quiet"""
+  corpus-tools run pages/ -o out/ --workers 2 --quiet
+  corpus-tools run pages/ -o out/ --export jsonl      # also write a deduplicated dataset to out/export/
+  corpus-tools run pages/ -o out/ --no-analysis       # corpus + report only
+
+writes OUT_DIR/{pages,documents,sections,removed}.parquet, OUT_DIR/analysis/*.csv,
+OUT_DIR/report.html (and OUT_DIR/export/ with --export)."""
+
+
+def _analysis(out: Path, cfg: dict, p) -> dict[str, int]:
+    """Write the analysis tables under OUT/analysis/ (CSV, UTF-8): what a researcher opens."""
+    import logging
+
+    import jieba
+
+    from ..analysis.slogans import find_slogans, slogan_timeline
+    from ..analysis.stats import corpus_stats, document_stats
+    from ..analysis.themes import theme_frequencies
+    from ..analysis.topics import fit_topics
+    from ..store import atomic_write_text, load_corpus
+    from ..tokenize import tokenize_documents
+
+    jieba.setLogLevel(logging.WARNING)
+    a = cfg["analysis"]
+    corpus = load_corpus(out)
+    dest = out / "analysis"
+    counts: dict[str, int] = {}
+
+    def save(name, df):
+        atomic_write_text(dest / f"{name}.csv", df.to_csv(index=False))
+        counts[name] = len(df)
+
+    n_docs = len(corpus.documents)
+    with p.timed("tokens", "documents") as st:
+        tokenize_documents(corpus, userdict=a["userdict"])
+        st.done = n_docs
+    with p.timed("themes", "tables") as st:
+        for by in ("document", "page", "year"):
+            save(f"themes_by_{by}", theme_frequencies(corpus, by=by, lexicon=a["lexicon"], extend=a["extend"]))
+        st.done = 3
+    with p.timed("topics", "topics") as st:
+        k = min(int(a["topics_k"]), max(2, n_docs - 1))
+        res = fit_topics(corpus, k=k, method=a["topics_method"], seed=a["seed"], passes=a["topics_passes"])
+        save("topics", res.topics)
+        save("topic_coherence", res.coherence)
+        st.done = k
+    with p.timed("slogans", "slogans") as st:
+        sl = find_slogans(corpus, top=a["slogans_top"], min_documents=a["slogans_min_documents"])
+        save("slogans", sl)
+        save("slogan_timeline", slogan_timeline(corpus, slogans=list(sl["slogan"])))
+        st.done = len(sl)
+    with p.timed("stats", "documents") as st:
+        ds = document_stats(corpus)
+        save("document_stats", ds)
+        save("corpus_stats", corpus_stats(corpus, doc_stats=ds))
+        st.done = len(ds)
+    return counts
 
 
 def run(args: argparse.Namespace) -> int:
-    t0 = time.perf_counter()
-    summary = run_ingest(args)
-    if not args.quiet:
-        print_summary(summary)
-    stages = {"ingest": time.perf_counter() - t0}
-    if summary.n_documents:
-        try:
-            from ..report import build_report  # added by the report stage
-        except ImportError:
-            build_report = None
-        if build_report is not None:
-            t1 = time.perf_counter()
-            path = build_report(args.out, quiet=args.quiet)
-            stages["report"] = time.perf_counter() - t1
-            if not args.quiet:
-                print(f"report: {path}")
-    if not args.quiet:
-        print("stages: " + ", ".join(f"{k} {v:.1f}s" for k, v in stages.items()), file=sys.stderr)
-    return summary.exit_code
+    from ..config import ConfigError, load_config
+    from ..progress import Progress
+
+    try:
+        cfg = load_config(args.config)
+    except (ConfigError, FileNotFoundError) as exc:
+        raise UsageError(str(exc)) from None
+    out = Path(args.out)
+    with Progress(args.quiet) as p:
+        summary = run_ingest(args, progress=p.stage("ingest", unit="pages"), cfg=cfg)
+        p.finish("ingest")
+        if not args.quiet:
+            print_summary(summary)
+        if summary.n_documents:
+            if not args.no_analysis:
+                counts = _analysis(out, cfg, p)
+                if not args.quiet:
+                    print(f"analysis tables: {out / 'analysis'}/ ({', '.join(f'{k} {v}' for k, v in counts.items())})")
+            if args.export:
+                from ..export.dataset import export
+
+                e = cfg["export"]
+                with p.timed("export", "records") as st:
+                    res = export(out, out / "export", format=args.export, unit=e["unit"],
+                                 split=tuple(float(x) for x in str(e["split"]).split(",")), seed=e["seed"],
+                                 threshold=e["threshold"], min_chars=e["min_chars"],
+                                 max_placeholder_density=e["max_placeholder_density"],
+                                 drop_truncated=e["drop_truncated"],
+                                 drop_repeated_paragraphs=e["drop_repeated_paragraphs"])
+                    st.done = len(res.records)
+                if not args.quiet:
+                    print(f"export: {out / 'export'}/ ({len(res.records)} records)")
+            from ..report import build_report
+
+            r = cfg["report"]
+            path = build_report(out, out / r["output"], quiet=args.quiet, top_slogans=r["top_slogans"],
+                                k_topics=r["k_topics"], seed=r["seed"], topic_passes=r["topic_passes"],
+                                max_pages_listed=r["max_pages_listed"],
+                                min_years_for_timeline=r["min_years_for_timeline"], embed_font=r["embed_font"],
+                                progress=p.stage("report", unit="sections"))
+            p.finish("report")
+        p.print_summary(file=sys.stderr)
+    if summary.n_documents and not args.quiet:
+        print(f"report: {path.resolve()}")
+    code = summary.exit_code
+    if args.strict and summary.counts["error"]:
+        code = max(code, 1)
+    return code
 
 
 def register(sub) -> None:
     p = sub.add_parser("run", help="the main job: ingest → sections → analysis → report",
-                       description="Run the whole pipeline on raw pages and write the corpus, analysis tables "
-                                   "and an HTML report to OUT_DIR.",
+                       description="Run the whole pipeline on raw pages: ingest (clean, convert, split), sections, "
+                                   "tokens, themes, topics, slogans, statistics, optionally a dataset export, and a "
+                                   "self-contained HTML report, all under OUT_DIR.",
                        epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
     add_ingest_options(p)
+    p.add_argument("--export", choices=["jsonl", "parquet", "hf"], help="also export a deduplicated dataset")
+    p.add_argument("--no-analysis", action="store_true", help="skip the analysis tables (the report still has them)")
     p.set_defaults(func=run)

@@ -26,7 +26,7 @@ from typing import Callable
 import pandas as pd
 
 from .. import __version__
-from ..store import atomic_write_json, write_table
+from ..store import _UMASK, atomic_write_json, write_table
 from . import boilerplate, convert, repair, split
 from .sources import HTML_SUFFIXES, PageError, Source, decode, discover, html_to_text, read_bytes, sha256
 from .tracked import TrackedText, span_to_raw
@@ -454,6 +454,7 @@ class _TableWriter:
         self.writer.close()
         with open(self.tmp, "rb") as fh:
             os.fsync(fh.fileno())
+        os.chmod(self.tmp, 0o666 & ~_UMASK)
         os.replace(self.tmp, self.path)
 
 
