@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 from concurrent.futures import ProcessPoolExecutor
+from contextlib import contextmanager
 from typing import Any, Callable, Iterable, Iterator
 
 ENGINES = ("local", "ray")
@@ -15,6 +16,35 @@ ENGINES = ("local", "ray")
 
 def default_workers() -> int:
     return os.cpu_count() or 1
+
+
+@contextmanager
+def session(engine: str = "local", workers: int = 1, address: str | None = None) -> Iterator[None]:
+    """Keep one engine up across several :func:`run_tasks` calls (Ray starts once per
+    ingest, not once per pass). A Ray that was already running is left running."""
+    if engine != "ray":
+        yield
+        return
+    try:
+        import ray
+    except ImportError as exc:  # pragma: no cover - optional extra
+        raise RuntimeError("the Ray engine needs the `ray` extra: pip install 'corpus-tools[ray]'") from exc
+    started = False
+    if not ray.is_initialized():
+        _ray_init(ray, workers, address)
+        started = True
+    try:
+        yield
+    finally:
+        if started:
+            ray.shutdown()
+
+
+def _ray_init(ray, workers: int, address: str | None) -> None:
+    if address:
+        ray.init(address=address, ignore_reinit_error=True, log_to_driver=False)
+    else:
+        ray.init(num_cpus=max(1, workers), ignore_reinit_error=True, log_to_driver=False, include_dashboard=False)
 
 
 def run_tasks(fn: Callable[[Any], Any], items: Iterable[Any], *, engine: str = "local", workers: int = 1,
@@ -41,11 +71,7 @@ def _run_ray(fn, items, workers, address):
         raise RuntimeError("the Ray engine needs the `ray` extra: pip install 'corpus-tools[ray]'") from exc
     started = False
     if not ray.is_initialized():
-        if address:
-            ray.init(address=address, ignore_reinit_error=True, log_to_driver=False)
-        else:
-            ray.init(num_cpus=max(1, workers), ignore_reinit_error=True, log_to_driver=False,
-                     include_dashboard=False)
+        _ray_init(ray, workers, address)
         started = True
     try:
         remote = ray.remote(fn)

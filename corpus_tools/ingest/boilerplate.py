@@ -264,7 +264,10 @@ def _non_overlapping(edits: Edits) -> Edits:
 
 def template_edits(text: str, templates: frozenset[bytes]) -> Edits:
     """Remove lines whose key is a learned template, except plausible headings, the page's
-    first line (its title) and salutations ending in a colon."""
+    first line (its title), sentences, salutations, bylines and dates (sign-offs recur with
+    the digits folded but are content)."""
+    from .split import DATE_LINE_RE
+
     if not templates:
         return []
     spans = _lines(text)
@@ -274,7 +277,7 @@ def template_edits(text: str, templates: frozenset[bytes]) -> Edits:
     for i, (a, b) in enumerate(spans):
         line = text[a:b].strip()
         if (i == first or not line or line[-1] in "：:！!。？?，,、；;" or is_heading_like(line)
-                or ENUMERATOR_LINE_RE.match(line) or UNMARKED_HEADING_RE.match(line)):
+                or ENUMERATOR_LINE_RE.match(line) or UNMARKED_HEADING_RE.match(line) or DATE_LINE_RE.match(line)):
             continue
         if i in head and len(line) <= 8 and all(c.isalpha() and not c.isascii() for c in line):
             continue  # a byline (speaker, office) near the top, not site chrome

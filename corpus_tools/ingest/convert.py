@@ -17,7 +17,6 @@ from functools import lru_cache
 from pathlib import Path
 
 from .tracked import TrackedText
-from .textutil import is_cjk
 
 CONFIGS = ("t2s",)
 ZHU_FILE = Path(__file__).resolve().parent.parent / "resources" / "zhu_words.txt"
@@ -54,18 +53,29 @@ def to_simplified(text: str, configs: tuple[str, ...] = CONFIGS, particle_zhe: b
     return fix_particle_zhe(text) if particle_zhe else text
 
 
-def detect_script(text: str, sample: int = 20000) -> str:
+_CJK_RUN = re.compile("[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]+")
+
+
+def _n_changed(a: str, b: str) -> int:
+    if a == b:
+        return 0
+    if len(a) != len(b):
+        return abs(len(a) - len(b)) + 1
+    return sum(x != y for x, y in zip(a, b))
+
+
+def detect_script(text: str, sample: int = 6000) -> str:
     """``traditional`` / ``simplified`` / ``mixed`` from the share of characters t2s changes
-    versus characters that only exist in simplified form (s2t changes them)."""
-    sample_text = text[:sample]
-    cjk = [c for c in sample_text if is_cjk(c)]
+    versus characters that only exist in simplified form (s2t changes them), measured on
+    (up to) ``sample`` Chinese characters spread over the page."""
+    cjk = "".join(_CJK_RUN.findall(text))
+    if len(cjk) > sample:
+        step = len(cjk) // 3
+        cjk = cjk[:sample // 3] + cjk[step:step + sample // 3] + cjk[-(sample // 3):]
     if not cjk:
         return "simplified"
-    s = "".join(cjk)
-    t2s = _converter("t2s").convert(s)
-    s2t = _converter("s2t").convert(s)
-    n_trad = sum(a != b for a, b in zip(s, t2s)) if len(t2s) == len(s) else 0
-    n_simp = sum(a != b for a, b in zip(s, s2t)) if len(s2t) == len(s) else 0
+    n_trad = _n_changed(cjk, _converter("t2s").convert(cjk))
+    n_simp = _n_changed(cjk, _converter("s2t").convert(cjk))
     if n_trad + n_simp < 5:
         return "simplified"
     share = n_trad / (n_trad + n_simp)

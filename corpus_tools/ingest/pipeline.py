@@ -39,6 +39,22 @@ DOC_COLUMNS = ["doc_id", "page_id", "source", "index", "title", "text", "raw_sta
 REMOVED_COLUMNS = ["page_id", "raw_start", "raw_end", "text", "replacement", "kind", "reason", "rules"]
 
 
+def _schema(columns: list[str], types: dict[str, str]):
+    """A fixed Arrow schema (so a batch in which a column is all null still fits)."""
+    import pyarrow as pa
+
+    kinds = {"str": pa.string(), "int": pa.int64(), "bool": pa.bool_(), "float": pa.float64()}
+    return pa.schema([(c, kinds[types.get(c, "str")]) for c in columns])
+
+
+PAGE_TYPES = {"n_chars_raw": "int", "n_chars_kept": "int", "n_chars_removed": "int", "n_documents": "int",
+              "announced_documents": "int", "truncated": "bool", "n_repairs": "int", "n_mojibake": "int"}
+DOC_TYPES = {"index": "int", "raw_start": "int", "raw_end": "int", "year": "int", "n_chars": "int",
+             "n_placeholders": "int", "n_mojibake": "int"}
+REMOVED_TYPES = {"raw_start": "int", "raw_end": "int"}
+SECTION_TYPES = {"level": "int", "style": "int", "number": "int", "start": "int", "end": "int", "inline": "bool"}
+
+
 @dataclass(frozen=True)
 class IngestConfig:
     """Everything that changes the output. Its hash keys resumable work."""
@@ -156,7 +172,7 @@ def split_page(tt: TrackedText) -> tuple[list[dict], dict]:
         d["title"] = parts.title or d["sep_title"] or page_title
         d["signoff"] = parts.signoff_text
         d["year"] = parts.year
-    spans = _merge(spans)
+    spans = _merge_spans(spans)
     before = text
     tt.edit(spans)
     remap = _remapper(spans)
@@ -172,7 +188,7 @@ def split_page(tt: TrackedText) -> tuple[list[dict], dict]:
     return [d for d in out if new[d["new_start"]:d["new_end"]].strip()], facts
 
 
-def _merge(spans: list[tuple]) -> list[tuple]:
+def _merge_spans(spans: list[tuple]) -> list[tuple]:
     spans = sorted(spans)
     out: list[tuple] = []
     for s in spans:
@@ -209,7 +225,7 @@ def _remapper(spans: list[tuple]) -> Callable[[int], int]:
 
 
 def process_page(data: bytes, source: str, is_html: bool, templates: frozenset[bytes],
-                 config: IngestConfig) -> PageResult:
+                 config: IngestConfig, decoded: tuple[str, str] | None = None) -> PageResult:
     """Bytes of one file → its page row, document rows and removed rows. Never raises for a
     bad page: errors become ``status=error`` with a one-line reason."""
     digest = sha256(data)
@@ -219,7 +235,7 @@ def process_page(data: bytes, source: str, is_html: bool, templates: frozenset[b
                 n_repairs=0, n_mojibake=0, error="")
     clock = _Clock(config.max_page_seconds)
     try:
-        text, enc = decode(data)
+        text, enc = decoded or decode(data)
         page["encoding"] = enc
         if is_html:
             text = html_to_text(text)
@@ -347,8 +363,6 @@ def _process_shard(args: tuple[list[Source], frozenset[bytes], IngestConfig, str
     """Task of the apply pass: process a shard of pages, each into its own result file
     (written atomically; existing results are reused — that is how runs resume).
     Returns the result paths in shard order."""
-    from ..store import atomic_write_text
-
     shard, templates, config, work = args
     work_p = Path(work)
     out = []
@@ -357,27 +371,46 @@ def _process_shard(args: tuple[list[Source], frozenset[bytes], IngestConfig, str
         if data is None:
             res = _error_page(src, err)
             path = work_p / "errors" / (hashlib.sha256(src.rel.encode()).hexdigest() + ".json")
-            atomic_write_text(path, json.dumps(asdict(res), ensure_ascii=False))
+            _write_result(path, res)
             out.append(str(path))
             continue
         digest = sha256(data)
         is_html = src.path.suffix.lower() in HTML_SUFFIXES
         tdigest = "0"
+        decoded = None
         if templates:
             try:
-                text, _ = decode(data)
-                if is_html:
-                    text = html_to_text(text)
+                decoded = decode(data)
+                text = html_to_text(decoded[0]) if is_html else decoded[0]
                 mine = sorted(boilerplate.page_line_keys(text) & templates)
             except PageError:
                 mine = []
             tdigest = hashlib.blake2b(b"".join(mine), digest_size=8).hexdigest() if mine else "0"
         path = _cache_path(work_p, digest, config, tdigest, is_html)
-        if not path.exists():
-            res = process_page(data, src.rel, is_html, templates, config)
-            atomic_write_text(path, json.dumps(asdict(res), ensure_ascii=False))
+        if not _valid_result(path):
+            res = process_page(data, src.rel, is_html, templates, config, decoded=decoded)
+            _write_result(path, res)
         out.append(str(path))
     return out
+
+
+def _write_result(path: Path, res: PageResult) -> None:
+    """A page result, written atomically (temp + rename; no fsync: it is a cache — a file
+    that did not survive a crash is simply recomputed, see :func:`_valid_result`)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    blob = json.dumps({"page": res.page, "documents": res.documents, "removed": res.removed}, ensure_ascii=False)
+    tmp.write_text(blob + "\n", encoding="utf-8")
+    os.replace(tmp, path)
+
+
+def _valid_result(path: Path) -> bool:
+    try:
+        with open(path, "rb") as fh:
+            fh.seek(-1, os.SEEK_END)
+            return fh.read(1) == b"\n"
+    except OSError:
+        return False
 
 
 def _load_result(path: str, src: Source) -> PageResult:
@@ -426,31 +459,24 @@ class IngestSummary:
 
 
 class _TableWriter:
-    """Stream DataFrame batches into one Parquet file, renamed into place on close()."""
+    """Stream row batches into one Parquet file with a fixed schema; renamed into place on
+    close(). Row groups are the batches, so the bytes depend only on the input."""
 
-    def __init__(self, path: Path, columns: list[str]):
-        self.path, self.columns = path, columns
-        self.tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-        self.writer = None
-        self.schema = None
-
-    def write(self, rows: list[dict], dtypes: dict | None = None) -> None:
-        import pyarrow as pa
+    def __init__(self, path: Path, columns: list[str], types: dict[str, str]):
         import pyarrow.parquet as pq
 
-        df = pd.DataFrame(rows, columns=self.columns)
-        for col, dt in (dtypes or {}).items():
-            df[col] = df[col].astype(dt)
-        table = pa.Table.from_pandas(df, preserve_index=False, schema=self.schema)
-        table = table.replace_schema_metadata(None)
-        if self.writer is None:
-            self.schema = table.schema
-            self.writer = pq.ParquetWriter(self.tmp, self.schema, compression="zstd", write_statistics=False)
-        self.writer.write_table(table)
+        self.path, self.columns = path, columns
+        self.schema = _schema(columns, types)
+        self.tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+        self.writer = pq.ParquetWriter(self.tmp, self.schema, compression="zstd", write_statistics=False)
 
-    def close(self, empty_dtypes: dict | None = None) -> None:
-        if self.writer is None:
-            self.write([], empty_dtypes)
+    def write(self, rows: list[dict]) -> None:
+        import pyarrow as pa
+
+        cols = {c: [r.get(c) for r in rows] for c in self.columns}
+        self.writer.write_table(pa.Table.from_pydict(cols, schema=self.schema))
+
+    def close(self) -> None:
         self.writer.close()
         with open(self.tmp, "rb") as fh:
             os.fsync(fh.fileno())
@@ -473,7 +499,7 @@ def ingest(paths: list[str | os.PathLike] | str | os.PathLike, out: str | os.Pat
     (and pages whose template lines changed). Input order, ``workers`` and ``engine`` never
     change the output.
     """
-    from ..engine import run_tasks
+    from ..engine import run_tasks, session
 
     if isinstance(paths, (str, os.PathLike)):
         paths = [paths]
@@ -488,6 +514,15 @@ def ingest(paths: list[str | os.PathLike] | str | os.PathLike, out: str | os.Pat
     skipped: list[str] = []
     sources = discover(list(paths), skipped)
     shards = [sources[i:i + SHARD_PAGES] for i in range(0, len(sources), SHARD_PAGES)]
+    with session(engine, workers, address):
+        templates, result_paths = _run_passes(sources, shards, config, work, out, engine, workers, address,
+                                              progress, timings)
+    return _write_corpus(sources, result_paths, templates, config, out, work, skipped, timings)
+
+
+def _run_passes(sources, shards, config, work, out, engine, workers, address, progress, timings):
+    from ..engine import run_tasks
+
     # pass 1: cross-page line statistics (count per shard → merge)
     t0 = time.perf_counter()
     templates: frozenset[bytes] = frozenset()
@@ -510,7 +545,11 @@ def ingest(paths: list[str | os.PathLike] | str | os.PathLike, out: str | os.Pat
         if progress:
             progress("ingest", done, len(sources))
     timings["clean_split"] = round(time.perf_counter() - t0, 3)
-    # merge: stream results in source order into the tables
+    return templates, result_paths
+
+
+def _write_corpus(sources, result_paths, templates, config, out, work, skipped, timings) -> IngestSummary:
+    """Stream the page results in source order into the tables; manifest last."""
     t0 = time.perf_counter()
     sections_table = None
     if config.sections:
@@ -518,9 +557,14 @@ def ingest(paths: list[str | os.PathLike] | str | os.PathLike, out: str | os.Pat
             from ..sections import sections_table
         except ImportError:
             sections_table = None
-    writers = {name: _TableWriter(out / f"{name}.parquet", cols) for name, cols in
-               (("pages", PAGE_COLUMNS), ("documents", DOC_COLUMNS), ("removed", REMOVED_COLUMNS))}
+    writers = {name: _TableWriter(out / f"{name}.parquet", cols, types) for name, cols, types in
+               (("pages", PAGE_COLUMNS, PAGE_TYPES), ("documents", DOC_COLUMNS, DOC_TYPES),
+                ("removed", REMOVED_COLUMNS, REMOVED_TYPES))}
     sec_writer = None
+    if sections_table is not None:
+        from ..sections import COLUMNS as SECTION_COLUMNS
+
+        sec_writer = _TableWriter(out / "sections.parquet", SECTION_COLUMNS, SECTION_TYPES)
     pages_rows: list[dict] = []
     all_pages: list[dict] = []
     seen_ids: Counter = Counter()
@@ -531,13 +575,12 @@ def ingest(paths: list[str | os.PathLike] | str | os.PathLike, out: str | os.Pat
         nonlocal sec_writer, n_sections
         if not batch["pages"]:
             return
-        writers["pages"].write(batch["pages"], {"announced_documents": "Int64"})
-        writers["documents"].write(batch["documents"], {"year": "Int64"})
+        writers["pages"].write(batch["pages"])
+        writers["documents"].write(batch["documents"])
         writers["removed"].write(batch["removed"])
-        if sections_table is not None:
+        if sec_writer is not None:
             secs = sections_table(pd.DataFrame(batch["documents"], columns=DOC_COLUMNS))
-            if sec_writer is None:
-                sec_writer = _TableWriter(out / "sections.parquet", list(secs.columns))
+            secs = secs.astype(object).where(secs.notna(), None)
             sec_writer.write(secs.to_dict("records"))
             n_sections += len(secs)
         for k in batch:
@@ -564,12 +607,10 @@ def ingest(paths: list[str | os.PathLike] | str | os.PathLike, out: str | os.Pat
         if len(batch["pages"]) >= BATCH_PAGES:
             flush()
     flush()
-    for name, w in writers.items():
-        w.close({"announced_documents": "Int64"} if name == "pages" else {"year": "Int64"} if name == "documents" else None)
+    for w in writers.values():
+        w.close()
     if sec_writer is not None:
         sec_writer.close()
-    elif sections_table is not None:
-        write_table(out / "sections.parquet", sections_table(pd.DataFrame(columns=DOC_COLUMNS)))
     timings["merge_sections"] = round(time.perf_counter() - t0, 3)
     pages_df = pd.DataFrame(all_pages)
     if pages_df.empty:

@@ -258,6 +258,7 @@ def quote_edits(text: str) -> Edits:
     return out
 
 
+_PUNCT_CANDIDATE_RE = re.compile("[,:;!?()\uff10-\uff19\uff21-\uff3a\uff41-\uff5a]")
 _FULL = {",": "，", ":": "：", ";": "；", "!": "！", "?": "？", "(": "（", ")": "）"}
 _CJKISH = set("，。、：；！？（）“”‘’《》〈〉【】…—")
 
@@ -273,12 +274,12 @@ def punctuation_edits(text: str) -> Edits:
     placeholders) are left alone."""
     edits: Edits = []
     n = len(text)
-    for i, c in enumerate(text):
+    for m in _PUNCT_CANDIDATE_RE.finditer(text):
+        i = m.start()
+        c = m.group()
         o = ord(c)
         if 0xFF10 <= o <= 0xFF19 or 0xFF21 <= o <= 0xFF3A or 0xFF41 <= o <= 0xFF5A:
             edits.append((i, i + 1, chr(o - 0xFEE0), "fullwidth_alnum"))
-            continue
-        if c not in _FULL:
             continue
         prev = text[i - 1] if i else ""
         nxt = text[i + 1] if i + 1 < n else ""

@@ -9,10 +9,11 @@ from __future__ import annotations
 
 import hashlib
 import os
+import re
 from dataclasses import dataclass
 from pathlib import Path
 
-from .textutil import common_share, is_cjk
+from .textutil import CJK_RE, common_share, is_cjk
 
 TEXT_SUFFIXES = {".txt", ".text", ".html", ".htm", ".xhtml", ".md", ".dat"}
 HTML_SUFFIXES = {".html", ".htm", ".xhtml"}
@@ -138,9 +139,9 @@ def _score(text: str) -> float:
     penalised by replacement and control characters."""
     if not text:
         return 0.0
-    bad = sum(1 for c in text if c == "\ufffd" or (ord(c) < 32 and c not in "\n\r\t"))
-    n_cjk = sum(1 for c in text[:20000] if is_cjk(c))
-    base = common_share(text[:20000]) if n_cjk else 0.5
+    bad = text.count("\ufffd") + len(_CTRL_RE.findall(text))
+    sample = text[:20000]
+    base = common_share(sample) if CJK_RE.search(sample) else 0.5
     return base - 5 * bad / len(text)
 
 
@@ -249,8 +250,11 @@ def _decode_by_line(data: bytes) -> tuple[str, str] | None:
     return _check_text("\n".join(out)), "mixed(" + "+".join(sorted(used)) + ")"
 
 
+_CTRL_RE = re.compile("[\x00-\x08\x0e-\x1f]")
+
+
 def _check_text(text: str) -> str:
-    ctrl = sum(1 for c in text[:100000] if ord(c) < 32 and c not in "\n\r\t\f\v")
+    ctrl = len(_CTRL_RE.findall(text, 0, 100000))
     if ctrl > max(10, len(text[:100000]) // 100):
         raise PageError(f"binary file ({ctrl} control characters), not text")
     return text

@@ -5,7 +5,7 @@ import re
 from functools import lru_cache
 
 CJK_RANGES = "\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff"
-CJK_RE = re.compile(f"[{CJK_RANGES}]")
+CJK_RE = re.compile(f"[{CJK_RANGES}]+")
 SENT_END = "。！？!?"
 # a sentence: shortest run ending in a terminator (or the end of the string)
 SENTENCE_RE = re.compile(r"[^。！？!?\n]*(?:[。！？!?]+[”’」』）)]?|$)")
@@ -24,7 +24,7 @@ def is_pua(c: str) -> bool:
 
 
 def cjk_count(s: str) -> int:
-    return len(CJK_RE.findall(s))
+    return sum(len(run) for run in CJK_RE.findall(s))
 
 
 @lru_cache(maxsize=1)
@@ -53,7 +53,7 @@ def common_chars() -> frozenset[str]:
 
 def common_share(s: str) -> float:
     """Share of CJK characters in ``s`` that are common (1.0 when there are none)."""
-    cjk = [c for c in s if is_cjk(c)]
+    cjk = "".join(CJK_RE.findall(s))
     if not cjk:
         return 1.0
     cc = common_chars()
