@@ -1,0 +1,711 @@
+"""Benchmark corpus-tools: ingestion, sections, tokenisation, engines, against bare jieba.
+
+    python benchmarks/run.py                       # 10MB, 1 and 2 workers, Ray at 10MB
+    python benchmarks/run.py --sizes 10MB,100MB --ray-size 100MB
+    python benchmarks/run.py --sizes 1GB --ray-size none --baseline-mb 20   # the 1 GB run (~1 h on 2 cores)
+
+For every size the corpus is generated first (``benchmarks/generate.py``, seed ``--seed``,
+kept in ``benchmarks/data/<size>``; generated once and reused). Every measured step runs
+in its own subprocess, so start-up (imports, dictionary loads, Ray start) is part of the
+figure the way it is for a user, and memory is measured per step:
+
+* ``peak_rss_tree_mb``: the largest sum of RSS over the step's process tree (parent,
+  worker processes, Ray's raylet/GCS/workers), sampled every 0.1 s with psutil;
+* ``max_rss_mb``: the largest RSS of any single process of the step (exact, from
+  ``wait4``'s rusage).
+
+Steps per size: ``ingest`` (templates count → clean/split → merge + sections) with the
+local engine and 1 / 2 workers; ``tokenize`` (``corpus_tools.tokenize.tokenize_documents``,
+cold token cache, then warm) with 1 / 2 workers; end to end = ingest + tokenize (sum of
+the two steps' wall times). At ``--ray-size``: ``engine="ray"`` with 2 CPUs, once as a user
+runs it (the engine starts Ray itself) and once with Ray already started (ingest time only).
+Once, on a ``--baseline-mb`` sample of the documents' text (same text for all): bare
+``jieba.lcut``, bare ``rjieba.cut``, corpus_tools' segmenter (1 process, no cache) and bare
+OpenCC ``t2s`` (on raw page text), and the boundary agreement of corpus_tools' tokens with
+jieba's (same user dictionary). ``--stage-mb`` of pages are also run through the page
+pipeline in one process with every stage function timed (per-stage MB/s).
+
+MB = 2**20 bytes of input (raw page files) for ingestion and of UTF-8 document text for
+tokenisation. Ratios (``x_jieba``) divide a figure's MB/s per core by bare ``jieba.lcut``'s
+single-core MB/s: the speed of what a user gets by hand.
+
+Writes ``benchmarks/results.json`` and ``benchmarks/RESULTS.md``.
+"""
+from __future__ import annotations
+
+import argparse
+import datetime as _dt
+import json
+import os
+import platform
+import shutil
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+ROOT = HERE.parent
+sys.path.insert(0, str(HERE))
+MB = 2**20
+
+
+# ============================================================================ steps (child side)
+def _dir_bytes(path: Path) -> tuple[int, int]:
+    n = b = 0
+    for root, dirs, files in os.walk(path):
+        dirs[:] = [d for d in dirs if not d.startswith(".")]
+        for f in files:
+            if not f.startswith("."):
+                n += 1
+                b += os.path.getsize(os.path.join(root, f))
+    return n, b
+
+
+def step_ingest(p: dict) -> dict:
+    from corpus_tools.ingest.pipeline import ingest
+
+    out = Path(p["out"])
+    if out.exists():
+        shutil.rmtree(out)
+    init_s = None
+    if p.get("preinit_ray"):
+        import ray
+
+        t0 = time.perf_counter()
+        ray.init(num_cpus=p["workers"], include_dashboard=False, log_to_driver=False)
+        init_s = time.perf_counter() - t0
+    t0 = time.perf_counter()
+    s = ingest(p["data"], out, workers=p["workers"], engine=p["engine"], resume=False)
+    secs = time.perf_counter() - t0
+    manifest = json.loads((out / "manifest.json").read_text())
+    return {"seconds_inner": secs, "ray_init_s": init_s, "timings": s.timings, "counts": manifest["counts"],
+            "tables": manifest["tables"]}
+
+
+def step_tokenize(p: dict) -> dict:
+    import pandas as pd
+    from corpus_tools.tokenize import tokenize_documents
+
+    corpus = Path(p["corpus"])
+    shutil.rmtree(corpus / "cache", ignore_errors=True)
+    text_bytes = int(pd.read_parquet(corpus / "documents.parquet", columns=["text"])["text"]
+                     .map(lambda t: len(t.encode("utf-8"))).sum())
+    t0 = time.perf_counter()
+    df = tokenize_documents(str(corpus), workers=p["workers"])
+    cold = time.perf_counter() - t0
+    info = dict(df.attrs.get("tokenize", {}))
+    t0 = time.perf_counter()
+    df2 = tokenize_documents(str(corpus), workers=p["workers"])
+    warm = time.perf_counter() - t0
+    shutil.rmtree(corpus / "cache", ignore_errors=True)
+    return {"seconds_cold": cold, "seconds_warm": warm, "units": len(df), "text_bytes": text_bytes,
+            "n_tokens": int(df["tokens"].map(len).sum()), "backend": info.get("backend"),
+            "warm_from_cache": df2.attrs.get("tokenize", {}).get("n_cached")}
+
+
+def _boundaries(tokens: list[str]) -> set[int]:
+    out, pos = set(), 0
+    for t in tokens:
+        pos += len(t)
+        out.add(pos)
+    return out
+
+
+def step_baselines(p: dict) -> dict:
+    """Bare jieba / rjieba / OpenCC on the same sample, plus corpus_tools' segmenter."""
+    import pandas as pd
+
+    docs = pd.read_parquet(Path(p["corpus"]) / "documents.parquet", columns=["text"])["text"].tolist()
+    sample, size = [], 0
+    for t in docs:
+        if size >= p["sample_bytes"]:
+            break
+        sample.append(t)
+        size += len(t.encode("utf-8"))
+    res: dict = {"sample_bytes": size, "sample_docs": len(sample)}
+
+    import jieba
+
+    jieba.setLogLevel(60)
+    t0 = time.perf_counter()
+    jieba.initialize()
+    res["jieba_init_s"] = time.perf_counter() - t0
+    t0 = time.perf_counter()
+    bare_j = [jieba.lcut(t) for t in sample]
+    res["jieba_lcut_s"] = time.perf_counter() - t0
+
+    try:
+        import rjieba
+
+        t0 = time.perf_counter()
+        rjieba.cut("预热")
+        res["rjieba_init_s"] = time.perf_counter() - t0
+        t0 = time.perf_counter()
+        bare_r = [rjieba.cut(t) for t in sample]
+        res["rjieba_cut_s"] = time.perf_counter() - t0
+        res["agree_bare_rjieba_vs_bare_jieba"] = _agreement(bare_r, bare_j)
+        del bare_r
+    except ImportError:
+        res["rjieba_cut_s"] = None
+
+    try:
+        from corpus_tools.tokenize import Segmenter
+
+        seg = Segmenter()  # backend auto (rjieba if installed) + the shipped user dictionary
+        t0 = time.perf_counter()
+        seg.cut("预热")
+        res["ct_init_s"] = time.perf_counter() - t0
+        t0 = time.perf_counter()
+        ct = [seg.cut(t) for t in sample]
+        res["ct_cut_s"] = time.perf_counter() - t0
+        res["ct_backend"] = seg.backend
+        ref = Segmenter(backend="jieba")  # jieba with the same user dictionary
+        t0 = time.perf_counter()
+        ref_toks = [ref.cut(t) for t in sample]
+        res["ct_jieba_backend_s"] = time.perf_counter() - t0
+        res["agree_ct_vs_jieba_same_dict"] = _agreement(ct, ref_toks)
+        res["agree_ct_vs_bare_jieba"] = _agreement(ct, bare_j)
+    except ImportError:
+        res["ct_cut_s"] = None
+
+    import opencc
+    from corpus_tools.ingest.sources import decode, discover
+
+    conv = opencc.OpenCC("t2s.json")
+    texts, size = [], 0
+    for src in discover([p["data"]]):
+        if size >= p["sample_bytes"]:
+            break
+        data = src.path.read_bytes()
+        texts.append(decode(data)[0])
+        size += len(data)
+    t0 = time.perf_counter()
+    for t in texts:
+        conv.convert(t)
+    res["opencc_t2s_s"] = time.perf_counter() - t0
+    res["opencc_bytes"] = size
+    return res
+
+
+def _agreement(a: list[list[str]], b: list[list[str]]) -> float:
+    """Share of token boundaries the two segmentations agree on: |A∩B| / |A∪B| over all texts."""
+    inter = union = 0
+    for x, y in zip(a, b):
+        bx, by = _boundaries(x), _boundaries(y)
+        inter += len(bx & by)
+        union += len(bx | by)
+    return inter / union if union else 1.0
+
+
+def step_stages(p: dict) -> dict:
+    """Run pages through process_page in this process with every stage function timed."""
+    from collections import Counter, defaultdict
+
+    from corpus_tools.ingest import boilerplate, convert, pipeline, repair, split  # noqa: F401
+    from corpus_tools.ingest.sources import discover, read_bytes
+    from corpus_tools.ingest.tracked import TrackedText
+
+    spent: dict[str, float] = defaultdict(float)
+    stack: list[float] = []  # time spent in nested timed calls, per open call (exclusive times)
+
+    def wrap(owner, name, label):
+        fn = getattr(owner, name)
+
+        def timed(*a, **k):
+            t0 = time.perf_counter()
+            stack.append(0.0)
+            try:
+                return fn(*a, **k)
+            finally:
+                dt = time.perf_counter() - t0
+                inner = stack.pop()
+                spent[label] += dt - inner
+                if stack:
+                    stack[-1] += dt
+
+        setattr(owner, name, timed)
+
+    for name in ("pinyin_edits", "mojibake_edits", "invisible_edits"):
+        wrap(repair, name, "repair (pinyin, mojibake, invisible)")
+    wrap(convert, "detect_script", "detect_script")
+    wrap(convert, "convert", "opencc convert")
+    for name in ("line_edits", "inline_edits", "whitespace_edits", "rejoin_edits"):
+        wrap(boilerplate, name, "boilerplate rules")
+    wrap(boilerplate, "template_edits", "template apply")
+    wrap(repair, "spacing_edits", "spacing")
+    wrap(repair, "quote_edits", "quotes + punctuation")
+    wrap(repair, "punctuation_edits", "quotes + punctuation")
+    wrap(pipeline, "decode", "decode")
+    wrap(pipeline, "split_page", "split essays")
+    wrap(TrackedText, "edit", "TrackedText.edit (apply + log)")
+
+    srcs, size = [], 0
+    for src in discover([p["data"]]):
+        if size >= p["sample_bytes"]:
+            break
+        srcs.append(src)
+        size += src.path.stat().st_size
+    datas = [read_bytes(s, 2**30) for s in srcs]
+    t0 = time.perf_counter()
+    counts: Counter = Counter()
+    for s in srcs:
+        t = pipeline._page_text_for_keys(s, pipeline.IngestConfig())
+        counts.update(boilerplate.page_line_keys(t))
+    templates = boilerplate.template_keys(counts, len(srcs), 3)
+    spent["template count (pass 1)"] = time.perf_counter() - t0 - spent.get("decode", 0.0)
+    d0 = spent.get("decode", 0.0)
+    spent["decode"] = 0.0
+    spent["decode (pass 1)"] = d0
+    cfg = pipeline.IngestConfig()
+    results = []
+    t0 = time.perf_counter()
+    for s, data in zip(srcs, datas):
+        results.append(pipeline.process_page(data, s.rel, False, templates, cfg))
+    total_pages = time.perf_counter() - t0
+    t0 = time.perf_counter()
+    from dataclasses import asdict
+    blobs = [json.dumps(asdict(r), ensure_ascii=False) for r in results]
+    spent["result JSON (asdict + dumps)"] = time.perf_counter() - t0
+    t0 = time.perf_counter()
+    try:
+        import pandas as pd
+        from corpus_tools.sections import sections_table
+
+        docs = pd.DataFrame([d for r in results for d in r.documents], columns=pipeline.DOC_COLUMNS)
+        sections_table(docs)
+        spent["sections"] = time.perf_counter() - t0
+    except ImportError:
+        pass
+    del blobs
+    inner = sum(v for k, v in spent.items() if k not in ("template count (pass 1)", "decode (pass 1)",
+                                                          "result JSON (asdict + dumps)", "sections"))
+    spent["process_page other"] = max(0.0, total_pages - inner)
+    return {"sample_bytes": size, "pages": len(srcs), "process_page_s": total_pages, "stages": dict(spent)}
+
+
+STEPS = {"ingest": step_ingest, "tokenize": step_tokenize, "baselines": step_baselines, "stages": step_stages}
+
+
+# ============================================================================ measuring (parent side)
+def measure(step: str, params: dict, timeout: float | None = None) -> dict:
+    """Run one step in a subprocess; wall time, peak RSS of the process tree and the max
+    single-process RSS."""
+    import psutil
+
+    out = tempfile.NamedTemporaryFile("w+", suffix=".json", delete=False)
+    err = tempfile.NamedTemporaryFile("w+", suffix=".log", delete=False)
+    cmd = [sys.executable, str(Path(__file__).resolve()), "_step", step, json.dumps(params)]
+    t0 = time.perf_counter()
+    proc = subprocess.Popen(cmd, stdout=out, stderr=err, cwd=str(ROOT))
+    peak = 0
+    others: list[float | None] = []  # CPU used by processes outside the step's tree, % of one core
+    stop = threading.Event()
+
+    n_samples = [0]
+    last: list = [None, 0.0, 0.0]
+
+    def sample() -> None:
+        nonlocal peak
+        try:
+            root = psutil.Process(proc.pid)
+        except psutil.Error:
+            return
+        while not stop.is_set():
+            total = 0
+            try:
+                procs = [root] + root.children(recursive=True)
+            except psutil.Error:
+                break
+            for pr in procs:
+                try:
+                    total += pr.memory_info().rss
+                except psutil.Error:
+                    pass
+            peak = max(peak, total)
+            # load from other sessions (machine busy time minus the step's own), every ~1 s
+            if len(others) * 10 <= n_samples[0]:
+                try:
+                    t_now = time.perf_counter()
+                    cpu_now = sum(sum(pr.cpu_times()[:4]) for pr in procs)
+                    busy_now = psutil.cpu_times()
+                    busy_now = busy_now.user + busy_now.system + busy_now.nice
+                    if last[0] is not None:
+                        dt = t_now - last[0]
+                        mine = max(0.0, cpu_now - last[1])
+                        others.append(max(0.0, 100 * ((busy_now - last[2]) - mine) / dt))
+                    last[:] = [t_now, cpu_now, busy_now]
+                except psutil.Error:
+                    pass
+            n_samples[0] += 1
+            stop.wait(0.1)
+
+    th = threading.Thread(target=sample, daemon=True)
+    th.start()
+    while True:
+        pid, status, ru = os.wait4(proc.pid, os.WNOHANG)
+        if pid:
+            break
+        if timeout and time.perf_counter() - t0 > timeout:
+            proc.kill()
+        time.sleep(0.05)
+    wall = time.perf_counter() - t0
+    proc.returncode = os.waitstatus_to_exitcode(status)
+    stop.set()
+    th.join()
+    out.seek(0)
+    err.seek(0)
+    text = out.read()
+    if proc.returncode != 0:
+        raise RuntimeError(f"step {step} failed ({proc.returncode}):\n{err.read()[-3000:]}")
+    res = json.loads(text.strip().splitlines()[-1])
+    busy = [x for x in others if x is not None]
+    res.update(wall_s=wall, peak_rss_tree_mb=peak / MB, max_rss_mb=ru.ru_maxrss / 1024,
+               cpu_s=ru.ru_utime + ru.ru_stime,
+               other_cpu_pct=sum(busy) / len(busy) if busy else None)
+    for f in (out.name, err.name):
+        os.unlink(f)
+    return res
+
+
+def machine_info() -> dict:
+    import importlib.metadata as md
+
+    cpu = "?"
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    ram = None
+    try:
+        for line in Path("/proc/meminfo").read_text().splitlines():
+            if line.startswith("MemTotal"):
+                ram = round(int(line.split()[1]) / 2**20, 1)
+    except OSError:
+        pass
+    vers = {}
+    for pkg in ("corpus-tools", "jieba", "rjieba", "opencc", "pandas", "pyarrow", "ray", "psutil"):
+        try:
+            vers[pkg] = md.version(pkg)
+        except md.PackageNotFoundError:
+            vers[pkg] = None
+    try:
+        commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True,
+                                text=True).stdout.strip() or None
+    except OSError:
+        commit = None
+    return {"cpu": cpu, "cores": os.cpu_count(), "affinity": len(os.sched_getaffinity(0)), "ram_gb": ram,
+            "python": platform.python_version(), "platform": platform.platform(), "versions": vers,
+            "git_commit": commit, "date": _dt.datetime.now().astimezone().isoformat(timespec="seconds")}
+
+
+def size_label(n: int) -> str:
+    for unit, f in (("GB", 2**30), ("MB", 2**20), ("KB", 2**10)):
+        if n >= f and n % f == 0:
+            return f"{n // f}{unit}"
+    return f"{n}B"
+
+
+def ensure_data(size: int, seed: int, data_root: Path) -> Path:
+    from generate import generate
+
+    path = data_root / f"{size_label(size)}-s{seed}"
+    stamp = path / ".generated.json"
+    if stamp.exists():
+        return path
+    t0 = time.perf_counter()
+    info = generate(size, seed, path)
+    info["seconds"] = time.perf_counter() - t0
+    stamp.write_text(json.dumps(info))
+    return path
+
+
+def _run_size(results, args, label, data, n_pages, n_bytes, workers, with_ray, out_root, log) -> None:
+    ingest_runs = {}
+    for w in workers:
+        out = out_root / label / f"local-w{w}"
+        log(f"{label}: ingest local workers={w}")
+        r = measure("ingest", {"data": str(data), "out": str(out), "workers": w, "engine": "local"})
+        r.update(size=label, step="ingest", engine="local", workers=w, bytes=n_bytes, pages=n_pages)
+        results["runs"].append(r)
+        ingest_runs[w] = r
+    ref_corpus = out_root / label / f"local-w{workers[0]}"
+    for w in workers:
+        log(f"{label}: tokenize workers={w}")
+        try:
+            r = measure("tokenize", {"corpus": str(ref_corpus), "workers": w})
+        except RuntimeError as exc:
+            log(f"tokenize failed: {exc}")
+            continue
+        r.update(size=label, step="tokenize", engine="local", workers=w, bytes=r["text_bytes"], pages=n_pages)
+        results["runs"].append(r)
+        ing = ingest_runs[w]
+        e2e = {"size": label, "step": "end to end (ingest + tokenize)", "engine": "local", "workers": w,
+               "bytes": n_bytes, "pages": n_pages, "wall_s": ing["wall_s"] + r["seconds_cold"],
+               "peak_rss_tree_mb": max(ing["peak_rss_tree_mb"], r["peak_rss_tree_mb"]),
+               "max_rss_mb": max(ing["max_rss_mb"], r["max_rss_mb"]),
+               "cpu_s": ing["cpu_s"] + r["cpu_s"],
+               "other_cpu_pct": max((x for x in (ing["other_cpu_pct"], r["other_cpu_pct"]) if x is not None),
+                                    default=None)}
+        results["runs"].append(e2e)
+    if with_ray:
+        w = max(workers)
+        for pre in (False, True):
+            out = out_root / label / f"ray-w{w}{'-preinit' if pre else ''}"
+            log(f"{label}: ingest ray workers={w} preinit={pre}")
+            r = measure("ingest", {"data": str(data), "out": str(out), "workers": w, "engine": "ray",
+                                   "preinit_ray": pre})
+            r.update(size=label, step="ingest", engine="ray (Ray already started)" if pre else "ray",
+                     workers=w, bytes=n_bytes, pages=n_pages)
+            results["runs"].append(r)
+    # same bytes whatever the engine / workers?
+    tables = {f"{r['engine']}-w{r['workers']}": r["tables"] for r in results["runs"]
+              if r["size"] == label and r["step"] == "ingest"}
+    results["sizes"][label]["identical_outputs"] = len({json.dumps(t, sort_keys=True)
+                                                        for t in tables.values()}) == 1
+
+
+def run(args: argparse.Namespace) -> dict:
+    from generate import parse_size
+
+    sizes = [parse_size(s) for s in args.sizes.split(",") if s.strip()]
+    workers = [int(w) for w in args.workers.split(",")]
+    ray_size = None if args.ray_size.lower() == "none" else parse_size(args.ray_size)
+    data_root, out_root = Path(args.data_dir), Path(args.out_dir)
+    results: dict = {"machine": machine_info(), "args": vars(args), "sizes": {}, "runs": []}
+    try:
+        import ray  # noqa: F401
+        have_ray = True
+    except ImportError:
+        have_ray = False
+
+    def log(msg: str) -> None:
+        print(f"[{time.strftime('%H:%M:%S')}] {msg}", file=sys.stderr, flush=True)
+
+    for size in sizes:
+        label = size_label(size)
+        data = ensure_data(size, args.seed, data_root)
+        n_pages, n_bytes = _dir_bytes(data)
+        results["sizes"][label] = {"pages": n_pages, "bytes": n_bytes, "data": str(data)}
+        ingest_runs = {}
+        try:
+            _run_size(results, args, label, data, n_pages, n_bytes, workers, ray_size == size and have_ray,
+                      out_root, log)
+        except RuntimeError as exc:  # a failed step: keep what was measured, record the error
+            log(f"{label}: FAILED: {exc}")
+            results["sizes"][label]["error"] = str(exc)[-1500:]
+        shutil.rmtree(out_root / label, ignore_errors=True) if not args.keep else None
+    # baselines and stage profile on the smallest size's data
+    small = size_label(min(sizes))
+    data = results["sizes"][small]["data"]
+    log("baselines (bare jieba / rjieba / OpenCC, corpus_tools segmenter)")
+    corpus = out_root / "_baseline_corpus"
+    measure("ingest", {"data": data, "out": str(corpus), "workers": max(workers), "engine": "local"})
+    results["baselines"] = measure("baselines", {"corpus": str(corpus), "data": data,
+                                                 "sample_bytes": int(args.baseline_mb * MB)})
+    log("per-stage timing of the page pipeline")
+    results["stages"] = measure("stages", {"data": data, "sample_bytes": int(args.stage_mb * MB)})
+    shutil.rmtree(corpus, ignore_errors=True)
+    derive(results)
+    return results
+
+
+def derive(results: dict) -> None:
+    b = results["baselines"]
+    jieba_mbs = b["sample_bytes"] / MB / b["jieba_lcut_s"]
+    results["reference_jieba_mb_s"] = jieba_mbs
+    for r in results["runs"]:
+        secs = r.get("seconds_cold") if r["step"] == "tokenize" else r["wall_s"]
+        if r["step"] == "tokenize":
+            r["wall_s_process"] = r["wall_s"]
+        r["seconds"] = secs
+        r["mb_s"] = r["bytes"] / MB / secs
+        r["mb_s_per_core"] = r["mb_s"] / r["workers"]
+        r["pages_s"] = r["pages"] / secs
+        r["x_jieba"] = r["mb_s_per_core"] / jieba_mbs
+        r["mb_per_cpu_s"] = r["bytes"] / MB / r["cpu_s"] if r.get("cpu_s") else None
+    # speed-ups
+    for r in results["runs"]:
+        one = next((x for x in results["runs"] if x["size"] == r["size"] and x["step"] == r["step"]
+                    and x["engine"] == "local" and x["workers"] == 1), None)
+        r["speedup_vs_1"] = one["seconds"] / r["seconds"] if one else None
+
+
+# ============================================================================ report
+def fmt(x, nd=2):
+    if x is None:
+        return "–"
+    if isinstance(x, float):
+        return f"{x:.{nd}f}"
+    return str(x)
+
+
+def render(results: dict) -> str:
+    m = results["machine"]
+    v = m["versions"]
+    b = results["baselines"]
+    jm = results["reference_jieba_mb_s"]
+    lines = ["# Benchmark results", "",
+             f"Machine: {m['cpu']}, {m['cores']} cores ({m['affinity']} usable), {m['ram_gb']} GB RAM; "
+             f"Python {m['python']} on {m['platform']}.  ",
+             "Libraries: " + ", ".join(f"{k} {val}" for k, val in v.items() if val) + ".  ",
+             f"Date: {m['date']}; commit {m['git_commit']} (+ uncommitted work); "
+             f"command: `python benchmarks/run.py {' '.join(sys.argv[1:]) if sys.argv[1:] else ''}`.".rstrip(), "",
+             "Corpora (benchmarks/generate.py, seed "
+             f"{results['args']['seed']}): " + "; ".join(
+                 f"{k}: {s['pages']} pages, {s['bytes'] / MB:.1f} MB" for k, s in results["sizes"].items()) + ".", "",
+             "MB = 2^20 bytes: raw input for ingestion and end to end, UTF-8 document text for tokenisation. "
+             "Wall time includes process start, imports and dictionary loads (and Ray start-up for `ray`). "
+             f"`× jieba` = MB/s per core ÷ bare `jieba.lcut` single-core MB/s ({jm:.2f} MB/s). "
+             "Peak RSS = largest sum over the step's process tree (sampled every 0.1 s); "
+             "max RSS = largest single process.", "",
+             "`MB/CPU-s` = MB per CPU-second used by the step's processes (user + sys, from rusage): "
+             "less sensitive to other load on the machine, which `other load` shows (average CPU use by "
+             "processes outside the step, in % of one core).", "",
+             "| size | step | engine | workers | wall s | MB/s | MB/s per core | pages/s | speed-up vs 1 | "
+             "peak RSS tree MB | max RSS MB | × jieba | MB/CPU-s | other load |",
+             "|---|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"]
+    for r in results["runs"]:
+        lines.append(f"| {r['size']} | {r['step']} | {r['engine']} | {r['workers']} | {fmt(r['seconds'], 1)} | "
+                     f"{fmt(r['mb_s'])} | {fmt(r['mb_s_per_core'])} | {fmt(r['pages_s'], 1)} | "
+                     f"{fmt(r['speedup_vs_1'])} | {fmt(r['peak_rss_tree_mb'], 0)} | {fmt(r['max_rss_mb'], 0)} | "
+                     f"{fmt(r['x_jieba'])} | {fmt(r.get('mb_per_cpu_s'))} | "
+                     f"{fmt(r.get('other_cpu_pct'), 0)}{' %' if r.get('other_cpu_pct') is not None else ''} |")
+    lines += ["", "Ingest stage split (seconds, from the run's timings: count pass / clean+split / merge+sections):", ""]
+    for r in results["runs"]:
+        if r["step"] == "ingest":
+            t = r["timings"]
+            extra = f"; Ray start {r['ray_init_s']:.1f} s (not in wall)" if r.get("ray_init_s") else ""
+            lines.append(f"- {r['size']} {r['engine']} w{r['workers']}: {t.get('templates')} / "
+                         f"{t.get('clean_split')} / {t.get('merge_sections')}{extra}")
+    lines += ["", "Tokenisation, warm token cache (second run, nothing re-segmented):", ""]
+    for r in results["runs"]:
+        if r["step"] == "tokenize":
+            lines.append(f"- {r['size']} w{r['workers']}: {r['seconds_warm']:.1f} s "
+                         f"({r['text_bytes'] / MB / r['seconds_warm']:.1f} MB/s; backend {r['backend']}, "
+                         f"{r['units']} documents, {r['n_tokens']:,} tokens)")
+    sb = b["sample_bytes"] / MB
+    rows = [("bare `jieba.lcut` (default dictionary)", b["jieba_lcut_s"], sb)]
+    if b.get("rjieba_cut_s"):
+        rows.append(("bare `rjieba.cut`", b["rjieba_cut_s"], sb))
+    if b.get("ct_cut_s"):
+        rows.append((f"corpus_tools `Segmenter` ({b['ct_backend']} + user dictionary, no cache)", b["ct_cut_s"], sb))
+        rows.append(("corpus_tools `Segmenter(backend='jieba')` (+ user dictionary)", b["ct_jieba_backend_s"], sb))
+    rows.append(("bare OpenCC `t2s` (raw page text)", b["opencc_t2s_s"], b["opencc_bytes"] / MB))
+    lines += ["", f"Baselines, one core, same {sb:.1f} MB sample of document text "
+                  f"({b['sample_docs']} documents; dictionary load excluded: jieba {b['jieba_init_s']:.2f} s):", "",
+              "| baseline | seconds | MB/s | × jieba |", "|---|---:|---:|---:|"]
+    for name, s, mb in rows:
+        lines.append(f"| {name} | {s:.2f} | {mb / s:.2f} | {mb / s / jm:.2f} |")
+    lines += [""]
+    if b.get("agree_ct_vs_jieba_same_dict") is not None:
+        lines.append(f"Boundary agreement (|A∩B|/|A∪B| of token end offsets) of corpus_tools' tokens with jieba "
+                     f"using the same user dictionary: {100 * b['agree_ct_vs_jieba_same_dict']:.3f} %; "
+                     f"with bare `jieba.lcut` (no user dictionary): {100 * b['agree_ct_vs_bare_jieba']:.3f} %.  ")
+    if b.get("agree_bare_rjieba_vs_bare_jieba") is not None:
+        lines.append(f"Bare rjieba vs bare jieba: {100 * b['agree_bare_rjieba_vs_bare_jieba']:.3f} %.")
+    st = results["stages"]
+    smb = st["sample_bytes"] / MB
+    lines += ["", f"Per-stage time of the page pipeline, one process, {smb:.1f} MB ({st['pages']} pages):", "",
+              "| stage | seconds | share | MB/s |", "|---|---:|---:|---:|"]
+    tot = sum(st["stages"].values())
+    for k, s in sorted(st["stages"].items(), key=lambda kv: -kv[1]):
+        lines.append(f"| {k} | {s:.2f} | {100 * s / tot:.0f} % | {smb / s if s else float('inf'):.1f} |")
+    lines += ["", "Identical outputs across engines / worker counts (table hashes in manifest.json): " + ", ".join(
+        f"{k}: {'yes' if s.get('identical_outputs') else 'NO'}" for k, s in results["sizes"].items()) + ".", ""]
+    for k, sz in results["sizes"].items():
+        if sz.get("error"):
+            err = sz["error"].strip().splitlines()[-1]
+            lines += [f"**{k}: a step failed** (figures above are the steps that finished): `{err}`", ""]
+    lines += targets(results)
+    return "\n".join(lines) + "\n"
+
+
+def targets(results: dict) -> list[str]:
+    runs = results["runs"]
+    b = results["baselines"]
+    out = ["Targets:", "", "| target | measured | met |", "|---|---|---|"]
+
+    def row(name, measured, ok):
+        out.append(f"| {name} | {measured} | {'yes' if ok else 'no' if ok is not None else 'not measured'} |")
+
+    e2e = [r for r in runs if r["step"].startswith("end to end")]
+    if e2e:
+        worst = min(r["mb_s_per_core"] for r in e2e)
+        row("end to end ≥ 8 MB/s per core", ", ".join(f"{r['size']} w{r['workers']}: {r['mb_s_per_core']:.2f}"
+                                                      for r in e2e), worst >= 8)
+        sp = [r for r in e2e if r["workers"] == 2]
+        if sp:
+            row("≥ 1.8× with 2 workers (end to end)", ", ".join(f"{r['size']}: {r['speedup_vs_1']:.2f}×" for r in sp),
+                min(r["speedup_vs_1"] for r in sp) >= 1.8)
+    ing2 = [r for r in runs if r["step"] == "ingest" and r["engine"] == "local" and r["workers"] == 2]
+    if ing2:
+        row("(ingest alone, 2 workers)", ", ".join(f"{r['size']}: {r['speedup_vs_1']:.2f}×" for r in ing2),
+            min(r["speedup_vs_1"] for r in ing2) >= 1.8)
+    if b.get("ct_cut_s"):
+        x = b["jieba_lcut_s"] / b["ct_cut_s"]
+        row("tokenisation ≥ 10× bare jieba.lcut (same text, 1 core)", f"{x:.1f}×", x >= 10)
+        tok1 = [r for r in runs if r["step"] == "tokenize" and r["workers"] == 1]
+        if tok1:
+            row("(tokenize_documents, cold cache, incl. start-up, 1 core)",
+                ", ".join(f"{r['size']}: {r['x_jieba']:.1f}×" for r in tok1), min(r["x_jieba"] for r in tok1) >= 10)
+        a = b["agree_ct_vs_jieba_same_dict"]
+        row("≥ 99.9 % boundary agreement", f"{100 * a:.3f} % (vs jieba, same dictionary)", a >= 0.999)
+    peak = max(r["peak_rss_tree_mb"] for r in runs)
+    row("peak RSS < 1 GB", f"max over steps: {peak:.0f} MB (process tree)", peak < 1024)
+    sizes = list(results["sizes"])
+    if len(sizes) > 1:
+        def e2e_of(lbl, w=1):
+            return next((r for r in e2e if r["size"] == lbl and r["workers"] == w), None)
+        a, z = e2e_of(sizes[0]), e2e_of(sizes[-1])
+        if a and z:
+            d = z["mb_s_per_core"] / a["mb_s_per_core"] - 1
+            row(f"throughput at largest size within 10 % of smallest ({sizes[-1]} vs {sizes[0]}, 1 worker)",
+                f"{100 * d:+.1f} %", abs(d) <= 0.10 or d > 0)
+    if "1GB" not in sizes:
+        row("throughput at 1 GB within 10 % of 10 MB", "not run here (see docs/scaling.md)", None)
+    ray = [r for r in runs if r["step"] == "ingest" and r["engine"] == "ray"]
+    for r in ray:
+        loc = next(x for x in runs if x["size"] == r["size"] and x["step"] == "ingest" and x["engine"] == "local"
+                   and x["workers"] == r["workers"])
+        d = r["seconds"] / loc["seconds"] - 1
+        row(f"Ray within 25 % of local ({r['size']}, {r['workers']} workers)",
+            f"{100 * d:+.0f} % time", d <= 0.25)
+    return out
+
+
+def main(argv: list[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else argv
+    if argv and argv[0] == "_step":
+        res = STEPS[argv[1]](json.loads(argv[2]))
+        print(json.dumps(res))
+        return 0
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0],
+                                 formatter_class=argparse.RawDescriptionHelpFormatter, epilog=__doc__)
+    ap.add_argument("--sizes", default="10MB", help="comma-separated corpus sizes (default 10MB)")
+    ap.add_argument("--workers", default="1,2", help="worker counts for the local engine (default 1,2)")
+    ap.add_argument("--ray-size", default="10MB", help="size at which to run the Ray engine, or 'none'")
+    ap.add_argument("--seed", type=int, default=1)
+    ap.add_argument("--baseline-mb", type=float, default=10.0, help="text sample for the bare baselines")
+    ap.add_argument("--stage-mb", type=float, default=10.0, help="pages for the per-stage timing")
+    ap.add_argument("--data-dir", default=str(HERE / "data"))
+    ap.add_argument("--out-dir", default=str(HERE / "out"))
+    ap.add_argument("--keep", action="store_true", help="keep the corpora written under --out-dir")
+    ap.add_argument("--results", default=str(HERE / "results.json"))
+    ap.add_argument("--markdown", default=str(HERE / "RESULTS.md"))
+    args = ap.parse_args(argv)
+    results = run(args)
+    Path(args.results).write_text(json.dumps(results, indent=1, ensure_ascii=False, default=str) + "\n")
+    md = render(results)
+    Path(args.markdown).write_text(md)
+    print(md)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
