@@ -65,19 +65,10 @@ def run_tasks(fn: Callable[[Any], Any], items: Iterable[Any], *, engine: str = "
 
 
 def _run_ray(fn, items, workers, address):
-    try:
-        import ray
-    except ImportError as exc:  # pragma: no cover - optional extra
-        raise RuntimeError("the Ray engine needs the `ray` extra: pip install 'corpus-tools[ray]'") from exc
-    started = False
-    if not ray.is_initialized():
-        _ray_init(ray, workers, address)
-        started = True
-    try:
+    import ray
+
+    with session("ray", workers, address):  # joins a running Ray, else starts one for this call
         remote = ray.remote(fn)
         refs = [remote.remote(it) for it in items]
         for ref in refs:  # in order; tasks run concurrently on the cluster
             yield ray.get(ref)
-    finally:
-        if started:
-            ray.shutdown()

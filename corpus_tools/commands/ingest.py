@@ -104,8 +104,13 @@ def run(args: argparse.Namespace) -> int:
     else:
         for row in summary.pages[summary.pages.status == "error"].itertuples():
             print(f"error: {row.source}: {row.error}", file=sys.stderr)
+    return exit_code(summary, args.strict)
+
+
+def exit_code(summary, strict: bool) -> int:
+    """0 ok, 1 partial (some pages had errors; always with --strict), 3 nothing ingested."""
     code = summary.exit_code
-    if args.strict and summary.counts["error"]:
+    if strict and summary.counts["error"]:
         code = max(code, 1)
     return code
 

@@ -10,7 +10,7 @@ import sys
 from pathlib import Path
 
 from ..errors import UsageError
-from .ingest import add_ingest_options, print_summary, run_ingest
+from .ingest import add_ingest_options, exit_code, print_summary, run_ingest
 
 EPILOG = """examples:
   corpus-tools run data/raw -o build/
@@ -117,10 +117,7 @@ def run(args: argparse.Namespace) -> int:
         p.print_summary(file=sys.stderr)
     if summary.n_documents and not args.quiet:
         print(f"report: {path.resolve()}")
-    code = summary.exit_code
-    if args.strict and summary.counts["error"]:
-        code = max(code, 1)
-    return code
+    return exit_code(summary, args.strict)
 
 
 def register(sub) -> None:
