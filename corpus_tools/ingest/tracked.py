@@ -94,39 +94,55 @@ class TrackedText:
         todo = sorted((Edit(*e) for e in edits), key=lambda e: (e.start, e.end))
         if not todo:
             return
+        segs = self.segs
         starts = self._cur_starts()
-        # work list of (current start, segment); tails of split segments go back on it
-        work = list(zip(starts, self.segs))
-        work.reverse()  # pop() from the end = front of the text
+        ends = [a + len(seg.text) for a, seg in zip(starts, segs)]
         out: list[Seg] = []
+        i = 0  # next untouched original segment
+        pending: tuple[int, Seg] | None = None  # a split-off tail, in front of segs[i]
         prev_end = 0
         for e in todo:
             if e.start >= e.end or e.start < prev_end:
                 raise ValueError(f"empty, inverted or overlapping edit {e[:2]}")
-            while work and work[-1][0] + len(work[-1][1].text) <= e.start:
-                out.append(work.pop()[1])
-            group, g_start = [], work[-1][0] if work else e.start
-            while work and work[-1][0] < e.end:
-                group.append(work.pop()[1])
+            prev_end = e.end
+            group: list[Seg] = []
+            if pending is not None:
+                p_start, p_seg = pending
+                if p_start + len(p_seg.text) <= e.start:
+                    out.append(p_seg)
+                    pending = None
+                else:
+                    group, g_start = [p_seg], p_start
+                    pending = None
+            if not group:
+                # copy untouched segments in bulk (C speed), then collect the overlapped ones
+                j = bisect.bisect_right(ends, e.start, lo=i)
+                out.extend(segs[i:j])
+                i = j
+                g_start = starts[i] if i < len(segs) else e.start
+            k = bisect.bisect_left(starts, e.end, lo=i)
+            group.extend(segs[i:k])
+            i = k
             if not group:
                 continue
             new = self._rewrite(group, g_start, e)
-            # the kept tail after e.end (at most one segment) returns to the work list
-            mid = max(i for i, seg in enumerate(new) if seg.rule is not None)
+            # the kept tail after e.end (at most one segment) goes back in front
+            mid = max(n for n, seg in enumerate(new) if seg.rule is not None)
             tail = new[mid + 1:]
             g_end = g_start + sum(len(seg.text) for seg in group)
-            prev_end = e.end
             if tail:
                 out.extend(new[:mid + 1])
-                work.append((e.end, tail[0]))
+                pending = (e.end, tail[0])
             elif g_end > e.end:
                 # the edit absorbed an edited segment reaching past e.end: put it back with a
                 # virtual start that keeps its end aligned, so later edits in it still apply
                 out.extend(new[:mid])
-                work.append((g_end - len(new[mid].text), new[mid]))
+                pending = (g_end - len(new[mid].text), new[mid])
             else:
                 out.extend(new)
-        out.extend(seg for _, seg in reversed(work))
+        if pending is not None:
+            out.append(pending[1])
+        out.extend(segs[i:])
         self.segs = self._coalesce(out)
         self._text = None
         self._starts = None
