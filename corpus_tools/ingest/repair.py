@@ -222,6 +222,7 @@ def spacing_edits(text: str, min_freq: int = 50) -> Edits:
 
 # ----------------------------------------------------------------------------- quotes & punctuation
 QUOTE_MAP = {"‚": "“", "‛": "”", "„": "“", "‟": "”", "〝": "“", "〞": "”", "＂": '"'}
+_ODD_QUOTE_RE = re.compile("[‚‛„‟〝〞]")
 SEMI_QUOTE_RE = re.compile(r";([^;；，,。！？!?\n]{1,20});")
 ASCII_DQ_RE = re.compile(r'"([^"\n]{1,200})"')
 
@@ -229,10 +230,7 @@ ASCII_DQ_RE = re.compile(r'"([^"\n]{1,200})"')
 def quote_edits(text: str) -> Edits:
     """Mis-encoded quote marks → “…”: ‚…‛, „…‟, ``;…;`` around a short phrase (real
     semicolons separate clauses, which are longer and carry commas), and ASCII "…"."""
-    edits: Edits = []
-    for i, c in enumerate(text):
-        if c in QUOTE_MAP and QUOTE_MAP[c] != '"':
-            edits.append((i, i + 1, QUOTE_MAP[c], "quote_marks"))
+    edits: Edits = [(m.start(), m.end(), QUOTE_MAP[m.group()], "quote_marks") for m in _ODD_QUOTE_RE.finditer(text)]
     taken = {e[0] for e in edits}
     for m in SEMI_QUOTE_RE.finditer(text):
         inner = m.group(1)

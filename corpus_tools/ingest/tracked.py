@@ -12,6 +12,7 @@ and apply a whole batch at once with :meth:`TrackedText.edit`.
 from __future__ import annotations
 
 import bisect
+from itertools import accumulate
 from dataclasses import dataclass
 from typing import Iterable, NamedTuple
 
@@ -46,16 +47,12 @@ class TrackedText:
     @property
     def text(self) -> str:
         if self._text is None:
-            self._text = "".join(s.text for s in self.segs)
+            self._text = "".join([s.text for s in self.segs])
         return self._text
 
     def _cur_starts(self) -> list[int]:
         if self._starts is None:
-            pos, starts = 0, []
-            for s in self.segs:
-                starts.append(pos)
-                pos += len(s.text)
-            self._starts = starts
+            self._starts = list(accumulate([len(s.text) for s in self.segs], initial=0))[:-1]
         return self._starts
 
     def to_raw(self, pos: int, side: str = "start") -> int:
@@ -96,7 +93,7 @@ class TrackedText:
             return
         segs = self.segs
         starts = self._cur_starts()
-        ends = [a + len(seg.text) for a, seg in zip(starts, segs)]
+        ends = starts[1:] + [len(self.text)]
         out: list[Seg] = []
         i = 0  # next untouched original segment
         pending: tuple[int, Seg] | None = None  # a split-off tail, in front of segs[i]
