@@ -197,3 +197,13 @@ def test_cli_ingest_summary_and_exit_codes(tmp_path):
     assert res.returncode == 2 and "Traceback" not in res.stderr and len(res.stderr.strip().splitlines()) == 1
     res = subprocess.run(exe + ["ingest", "--bogus"], capture_output=True, text=True, cwd=ROOT)
     assert res.returncode == 2 and "Traceback" not in res.stderr
+
+
+def test_strict_fails_on_empty_pages(tmp_path):
+    inp = tmp_path / "in"
+    inp.mkdir()
+    (inp / "a.txt").write_text((RAW / "001_4b00652013934447.txt").read_text(encoding="utf-8"), encoding="utf-8")
+    (inp / "empty.txt").write_text("   \n", encoding="utf-8")
+    exe = [sys.executable, "-m", "corpus_tools.cli", "ingest", str(inp), "-q"]
+    assert subprocess.run(exe + ["-o", str(tmp_path / "o1")], cwd=ROOT).returncode == 0
+    assert subprocess.run(exe + ["-o", str(tmp_path / "o2"), "--strict"], cwd=ROOT).returncode == 1

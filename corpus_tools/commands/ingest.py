@@ -34,7 +34,8 @@ def add_ingest_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--max-page-mb", type=float, default=None, help="pages larger than this get status=error (default 64)")
     p.add_argument("--max-page-seconds", type=float, default=None, help="per-page time limit (default 300)")
     p.add_argument("--no-resume", action="store_true", help="ignore page results kept from earlier runs in OUT_DIR/.work")
-    p.add_argument("--strict", action="store_true", default=None, help="any page error makes the run fail (exit 1)")
+    p.add_argument("--strict", action="store_true", default=None, help="every input must yield documents: empty pages fail the run too (exit 1); "
+                        "with `run`, a failed page also stops the run before analysis")
     p.add_argument("--config", metavar="TOML", default=None, help="configuration file (default ./corpus-tools.toml if present)")
     p.add_argument("-q", "--quiet", action="store_true", help="print nothing but errors (and no progress display)")
 
@@ -108,10 +109,11 @@ def run(args: argparse.Namespace) -> int:
 
 
 def exit_code(summary, strict: bool) -> int:
-    """0 ok, 1 partial (some pages had errors; always with --strict), 3 nothing ingested."""
+    """0 ok, 1 partial (some pages had errors), 3 nothing ingested. With ``--strict`` an empty
+    page fails the run too (every input must yield documents)."""
     code = summary.exit_code
-    if strict and summary.counts["error"]:
-        code = max(code, 1)
+    if strict and code == 0 and summary.counts["empty"]:
+        code = 1
     return code
 
 

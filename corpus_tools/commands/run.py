@@ -86,6 +86,9 @@ def run(args: argparse.Namespace) -> int:
         p.finish("ingest")
         if not args.quiet:
             print_summary(summary)
+        if args.strict and exit_code(summary, True):
+            print("--strict: some pages failed or were empty; stopping before analysis", file=sys.stderr)
+            return exit_code(summary, True)
         if summary.n_documents:
             if not args.no_analysis:
                 counts = _analysis(out, cfg, p)

@@ -60,7 +60,8 @@ RELATED_RE = re.compile(r"^\s*(相关范文推荐|相关范文|相关推荐|相�
 ENUMERATOR_LINE_RE = re.compile(r"^(第[一二三四五六七八九十]{1,3}|[一二三四五六七八九十]{1,3}是|首先|其次|再次|最后|另外|此外)[，,、：:]?$")
 UNMARKED_HEADING_RE = re.compile(r"^(结束语|前言|引言|序言|结语|后记|说明|附件\d?|附录|摘要|总结)[：:]?$")
 LATIN_ONLY_RE = re.compile(r"^[A-Za-z][A-Za-z .,'-]{0,40}$")
-BREADCRUMB_SPLIT_RE = re.compile(r"\s*[>›»]\s*|\s+→\s+|\s*/\s+")
+# each alternative may only start after a non-space: linear on long whitespace runs
+BREADCRUMB_SPLIT_RE = re.compile(r"(?<!\s)\s*[>›»]\s*|(?<!\s)\s+→\s+|(?<!\s)\s*/\s+")
 
 
 def is_spam_line(line: str) -> bool:
@@ -73,8 +74,10 @@ def is_spam_line(line: str) -> bool:
 
 
 def is_breadcrumb(line: str) -> bool:
+    if len(line) > 150:  # first: the split below is slow on long whitespace runs
+        return False
     parts = [p for p in BREADCRUMB_SPLIT_RE.split(line.strip()) if p]
-    if len(parts) < 3 or len(line) > 150:
+    if len(parts) < 3:
         return False
     return all(len(p) <= 30 and not any(c in p for c in "。！？") for p in parts)
 

@@ -245,6 +245,7 @@ def process_page(data: bytes, source: str, is_html: bool, templates: frozenset[b
             return PageResult(page)
         tt, facts = clean_page(text, templates, config, clock)
         docs, sfacts = split_page(tt)
+        clock.check("split")
     except PageError as exc:
         page["status"], page["error"] = "error", str(exc)
         return PageResult(page)
@@ -268,7 +269,7 @@ def process_page(data: bytes, source: str, is_html: bool, templates: frozenset[b
         year, year_source = split.document_year(d["year"], d["title"], body)
         doc_rows.append({
             "doc_id": f"{page['page_id']}-{i:02d}", "page_id": page["page_id"], "source": source, "index": i,
-            "title": d["title"] or Path(source).stem, "text": body, "raw_start": raw_start, "raw_end": raw_end,
+            "title": d["title"], "text": body, "raw_start": raw_start, "raw_end": raw_end,
             "signoff": d["signoff"], "year": year, "year_source": year_source, "n_chars": len(body),
             "n_placeholders": repair.count_placeholders(body),
             "n_mojibake": sum(raw_start <= p < raw_end for p in moji), "script": facts["script"],
@@ -439,6 +440,8 @@ def apply_metadata(res: PageResult, src: Source) -> None:
             doc["year"], doc["year_source"] = fyear, "file_name"
         if single and meta.get("title"):
             doc["title"] = str(meta["title"])
+        if not doc.get("title"):  # last resort, per file (results are shared by identical files)
+            doc["title"] = Path(src.rel).stem
 
 
 @dataclass
@@ -512,6 +515,9 @@ def ingest(paths: list[str | os.PathLike] | str | os.PathLike, out: str | os.Pat
         shutil.rmtree(work)
     timings: dict[str, float] = {}
     skipped: list[str] = []
+    if out.is_dir():  # temp files of a run that was killed while writing its tables
+        for stale in out.glob(".*.tmp"):
+            stale.unlink(missing_ok=True)
     sources = discover(list(paths), skipped)
     shards = [sources[i:i + SHARD_PAGES] for i in range(0, len(sources), SHARD_PAGES)]
     with session(engine, workers, address):

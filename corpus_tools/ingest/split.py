@@ -131,18 +131,18 @@ def find_separators(text: str) -> list[Separator]:
 
 
 def _numbered_run(seps: list[Separator]) -> list[Separator]:
-    """The longest subsequence 1, 2, 3, … in document order (gaps of one number tolerated)."""
+    """The longest run 1, 2, 3, … in document order (gaps of one number tolerated; a
+    separator that does not continue the current run is skipped). One pass: linear."""
     best: list[Separator] = []
-    for i, s in enumerate(seps):
-        if s.number != 1:
-            continue
-        run = [s]
-        for t in seps[i + 1:]:
-            if run[-1].number < t.number <= run[-1].number + 2:
-                run.append(t)
-        if len(run) > len(best):
-            best = run
-    return best
+    run: list[Separator] = []
+    for s in seps:
+        if s.number == 1:
+            if len(run) > len(best):
+                best = run
+            run = [s]
+        elif run and run[-1].number < s.number <= run[-1].number + 2:
+            run.append(s)
+    return run if len(run) > len(best) else best
 
 
 def announced_count(preamble: str) -> int | None:

@@ -13,17 +13,34 @@ from __future__ import annotations
 
 import bisect
 from itertools import accumulate
-from dataclasses import dataclass
 from typing import Iterable, NamedTuple
 
 
-@dataclass(slots=True)
 class Seg:
-    raw_start: int
-    raw_end: int
-    text: str
-    rule: str | None  # None = kept verbatim
-    kind: str = "kept"  # kept | removed | repair | convert | structure
+    """A run of the raw page: kept verbatim (``rule is None``: its text is read from the raw
+    string on demand, never copied) or replaced by ``text`` under ``rule``."""
+
+    __slots__ = ("raw_start", "raw_end", "_text", "rule", "kind", "_raw")
+
+    def __init__(self, raw_start: int, raw_end: int, text: str | None, rule: str | None, kind: str = "kept",
+                 raw: str | None = None):
+        self.raw_start, self.raw_end, self.rule, self.kind = raw_start, raw_end, rule, kind
+        self._text, self._raw = text, raw
+
+    @property
+    def text(self) -> str:
+        return self._text if self._text is not None else self._raw[self.raw_start:self.raw_end]
+
+    @property
+    def length(self) -> int:
+        return len(self._text) if self._text is not None else self.raw_end - self.raw_start
+
+    def piece(self, a: int, b: int) -> "Seg":
+        """The kept sub-run [a, b) of a kept segment (no copy)."""
+        return Seg(self.raw_start + a, self.raw_start + b, None, None, raw=self._raw)
+
+    def __repr__(self) -> str:  # pragma: no cover - debugging aid
+        return f"Seg({self.raw_start}, {self.raw_end}, {self.text[:20]!r}, {self.rule!r}, {self.kind!r})"
 
 
 class Edit(NamedTuple):
@@ -39,7 +56,7 @@ class TrackedText:
 
     def __init__(self, raw: str):
         self.raw = raw
-        self.segs: list[Seg] = [Seg(0, len(raw), raw, None)] if raw else []
+        self.segs: list[Seg] = [Seg(0, len(raw), None, None, raw=raw)] if raw else []
         self._text: str | None = raw
         self._starts: list[int] | None = None
 
@@ -52,7 +69,7 @@ class TrackedText:
 
     def _cur_starts(self) -> list[int]:
         if self._starts is None:
-            self._starts = list(accumulate([len(s.text) for s in self.segs], initial=0))[:-1]
+            self._starts = list(accumulate([s.length for s in self.segs], initial=0))[:-1]
         return self._starts
 
     def to_raw(self, pos: int, side: str = "start") -> int:
@@ -68,7 +85,7 @@ class TrackedText:
             return self.segs[-1].raw_end if side == "end" or pos > 0 else 0
         # last segment whose start <= pos and that has text covering pos
         i = bisect.bisect_right(starts, pos) - 1
-        while i < len(self.segs) - 1 and starts[i] + len(self.segs[i].text) <= pos:
+        while i < len(self.segs) - 1 and starts[i] + self.segs[i].length <= pos:
             i += 1
         seg, off = self.segs[i], pos - starts[i]
         if seg.rule is None:
@@ -105,7 +122,7 @@ class TrackedText:
             group: list[Seg] = []
             if pending is not None:
                 p_start, p_seg = pending
-                if p_start + len(p_seg.text) <= e.start:
+                if p_start + p_seg.length <= e.start:
                     out.append(p_seg)
                     pending = None
                 else:
@@ -126,7 +143,7 @@ class TrackedText:
             # the kept tail after e.end (at most one segment) goes back in front
             mid = max(n for n, seg in enumerate(new) if seg.rule is not None)
             tail = new[mid + 1:]
-            g_end = g_start + sum(len(seg.text) for seg in group)
+            g_end = g_start + sum(seg.length for seg in group)
             if tail:
                 out.extend(new[:mid + 1])
                 pending = (e.end, tail[0])
@@ -134,7 +151,7 @@ class TrackedText:
                 # the edit absorbed an edited segment reaching past e.end: put it back with a
                 # virtual start that keeps its end aligned, so later edits in it still apply
                 out.extend(new[:mid])
-                pending = (g_end - len(new[mid].text), new[mid])
+                pending = (g_end - new[mid].length, new[mid])
             else:
                 out.extend(new)
         if pending is not None:
@@ -153,10 +170,10 @@ class TrackedText:
             a, b = e.start - g_start, e.end - g_start
             res = []
             if a > 0:
-                res.append(Seg(seg.raw_start, seg.raw_start + a, seg.text[:a], None))
+                res.append(seg.piece(0, a))
             res.append(Seg(seg.raw_start + a, seg.raw_start + b, e.replacement, e.rule, kind))
-            if b < len(seg.text):
-                res.append(Seg(seg.raw_start + b, seg.raw_end, seg.text[b:], None))
+            if b < seg.length:
+                res.append(seg.piece(b, seg.length))
             return res
         if e.replacement == "":
             split = TrackedText._remove_around(group, g_start, e)
@@ -171,7 +188,7 @@ class TrackedText:
         prefix = suffix = ""
         rules: list[str] = []
         for seg in group:
-            s_start, s_end = pos, pos + len(seg.text)
+            s_start, s_end = pos, pos + seg.length
             pos = s_end
             a = max(e.start, s_start) - s_start
             b = min(e.end, s_end) - s_start
@@ -183,9 +200,9 @@ class TrackedText:
                     tail.append(seg)
                     continue
                 if a > 0:
-                    head.append(Seg(seg.raw_start, seg.raw_start + a, seg.text[:a], None))
-                if b < len(seg.text):
-                    tail.append(Seg(seg.raw_start + b, seg.raw_end, seg.text[b:], None))
+                    head.append(seg.piece(0, a))
+                if b < seg.length:
+                    tail.append(seg.piece(b, seg.length))
                 lo, hi = seg.raw_start + a, seg.raw_start + b
             else:
                 if s_start < e.start:
@@ -217,7 +234,7 @@ class TrackedText:
         res: list[Seg] = []
         pos = g_start
         for seg in group:
-            s_start, s_end = pos, pos + len(seg.text)
+            s_start, s_end = pos, pos + seg.length
             pos = s_end
             if seg.rule is not None:
                 if s_start < e.start or s_end > e.end:
@@ -230,11 +247,11 @@ class TrackedText:
             a = max(e.start, s_start) - s_start
             b = min(e.end, s_end) - s_start
             if a > 0:
-                res.append(Seg(seg.raw_start, seg.raw_start + a, seg.text[:a], None))
+                res.append(seg.piece(0, a))
             if b > a:
                 res.append(Seg(seg.raw_start + a, seg.raw_start + b, "", e.rule, e.kind or "removed"))
-            if b < len(seg.text):
-                res.append(Seg(seg.raw_start + b, seg.raw_end, seg.text[b:], None))
+            if b < seg.length:
+                res.append(seg.piece(b, seg.length))
         return res
 
     @staticmethod
@@ -247,7 +264,7 @@ class TrackedText:
                     continue
                 if out and out[-1].rule is None and out[-1].raw_end == s.raw_start:
                     last = out[-1]
-                    out[-1] = Seg(last.raw_start, s.raw_end, last.text + s.text, None)
+                    out[-1] = Seg(last.raw_start, s.raw_end, None, None, raw=last._raw)
                     continue
             out.append(s)
         return out
@@ -276,7 +293,7 @@ def _raw_after(tt: TrackedText, pos: int) -> int:
     """Raw offset just after the character at current position ``pos``."""
     starts = tt._cur_starts()
     i = bisect.bisect_right(starts, pos) - 1
-    while i < len(tt.segs) - 1 and starts[i] + len(tt.segs[i].text) <= pos:
+    while i < len(tt.segs) - 1 and starts[i] + tt.segs[i].length <= pos:
         i += 1
     seg = tt.segs[i]
     if seg.rule is None:
