@@ -15,7 +15,7 @@ figure the way it is for a user, and memory is measured per step:
   ``wait4``'s rusage).
 
 Steps per size: ``ingest`` (templates count → clean/split → merge + sections) with the
-local engine and 1 / 2 workers; ``tokenize`` (``corpus_tools.tokenize.tokenize_documents``,
+local engine and 1 / 2 workers; ``tokenize`` (``corpus_tools.tokenize.fill_token_cache``, as ``corpus-tools tokenize``,
 cold token cache, then warm) with 1 / 2 workers; end to end = ingest + tokenize (sum of
 the two steps' wall times). At ``--ray-size``: ``engine="ray"`` with 2 CPUs, once as a user
 runs it (the engine starts Ray itself) and once with Ray already started (ingest time only).
@@ -86,24 +86,23 @@ def step_ingest(p: dict) -> dict:
 
 
 def step_tokenize(p: dict) -> dict:
+    """What `corpus-tools tokenize CORPUS --workers N` runs: fill the token cache, streaming."""
     import pandas as pd
-    from corpus_tools.tokenize import tokenize_documents
+    from corpus_tools.tokenize import fill_token_cache
 
     corpus = Path(p["corpus"])
     shutil.rmtree(corpus / "cache", ignore_errors=True)
     text_bytes = int(pd.read_parquet(corpus / "documents.parquet", columns=["text"])["text"]
                      .map(lambda t: len(t.encode("utf-8"))).sum())
     t0 = time.perf_counter()
-    df = tokenize_documents(str(corpus), workers=p["workers"])
+    info = fill_token_cache(str(corpus), workers=p["workers"])
     cold = time.perf_counter() - t0
-    info = dict(df.attrs.get("tokenize", {}))
     t0 = time.perf_counter()
-    df2 = tokenize_documents(str(corpus), workers=p["workers"])
+    info2 = fill_token_cache(str(corpus), workers=p["workers"])
     warm = time.perf_counter() - t0
     shutil.rmtree(corpus / "cache", ignore_errors=True)
-    return {"seconds_cold": cold, "seconds_warm": warm, "units": len(df), "text_bytes": text_bytes,
-            "n_tokens": int(df["tokens"].map(len).sum()), "backend": info.get("backend"),
-            "warm_from_cache": df2.attrs.get("tokenize", {}).get("n_cached")}
+    return {"seconds_cold": cold, "seconds_warm": warm, "units": info["n_units"], "text_bytes": text_bytes,
+            "n_tokens": info["n_tokens"], "backend": info.get("backend"), "warm_from_cache": info2.get("n_cached")}
 
 
 def _boundaries(tokens: list[str]) -> set[int]:

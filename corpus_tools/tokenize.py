@@ -510,6 +510,32 @@ def tokenize_documents(data: Any, unit: str = "document", cache_dir: Any = "auto
     return out
 
 
+def fill_token_cache(data: Any, unit: str = "document", cache_dir: Any = "auto", userdict: UserDictSpec = "default",
+                     add_words: Iterable | None = None, hmm: bool = True, backend: str = "auto", workers: int = 1,
+                     batch_size: int = 2000) -> dict:
+    """Segment every unit into the token cache without keeping the tokens in memory
+    (batches of ``batch_size`` units): what ``corpus-tools tokenize`` runs. Returns counts
+    (units, segmented, from cache, tokens, backend, cache dir)."""
+    from .analysis.units import as_units
+
+    root = token_cache_dir(data, cache_dir)
+    if root is None:
+        raise ValueError("fill_token_cache needs a cache directory (a corpus, or cache_dir=PATH)")
+    units = as_units(data, unit)
+    seg = get_segmenter(userdict, add_words, hmm, backend)
+    texts = units["text"].tolist()
+    del units
+    total = {"n_units": 0, "n_segmented": 0, "n_cached": 0, "n_tokens": 0, "backend": seg.backend,
+             "cache_dir": str(root)}
+    for start in range(0, len(texts), batch_size):
+        batch = ["" if t is None else str(t) for t in texts[start:start + batch_size]]
+        toks, info = segment_texts(batch, seg, root, workers)
+        for k in ("n_units", "n_segmented", "n_cached"):
+            total[k] += info[k]
+        total["n_tokens"] += sum(len(t) for t in toks)
+    return total
+
+
 def iter_unit_tokens(data: Any, unit: str = "document", batch_size: int = 500, cache_dir: Any = "auto",
                      stopwords: StopwordSpec = "default", userdict: UserDictSpec = "default",
                      add_words: Iterable | None = None, hmm: bool = True, backend: str = "auto",

@@ -36,28 +36,28 @@ def register(sub) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from ..tokenize import tokenize_documents
+    from ..tokenize import fill_token_cache, tokenize_documents
 
     if args.workers < 1:
         raise UsageError("--workers must be >= 1")
     userdict = None if args.userdict == "none" else args.userdict
     stop = None if args.stopwords == "none" else args.stopwords
     t0 = time.perf_counter()
-    df = tokenize_documents(args.corpus, unit=args.unit, userdict=userdict, backend=args.backend,
-                            hmm=not args.no_hmm, stopwords=stop, workers=args.workers)
-    info = df.attrs.get("tokenize", {})
-    secs = time.perf_counter() - t0
     if args.show_tokens:
-        out = df.assign(tokens=df["tokens"].map(" ".join))
-        emit(out, args)
-    else:
-        import pandas as pd
+        df = tokenize_documents(args.corpus, unit=args.unit, userdict=userdict, backend=args.backend,
+                                hmm=not args.no_hmm, stopwords=stop, workers=args.workers)
+        emit(df.assign(tokens=df["tokens"].map(" ".join)), args)
+        return 0
+    # streaming: batches of units go to the cache, tokens are not kept in memory
+    info = fill_token_cache(args.corpus, unit=args.unit, userdict=userdict, backend=args.backend,
+                            hmm=not args.no_hmm, workers=args.workers)
+    secs = time.perf_counter() - t0
+    import pandas as pd
 
-        summary = pd.DataFrame([{
-            "units": info.get("n_units", len(df)), "segmented": info.get("n_segmented"),
-            "from_cache": info.get("n_cached"), "tokens": int(df["tokens"].map(len).sum()),
-            "backend": info.get("backend"), "seconds": round(secs, 2), "cache": info.get("cache_dir"),
-        }])
-        emit(summary, args, title="tokenize")
-    print(f"tokenized {len(df)} units in {secs:.1f}s ({info.get('n_cached', 0)} from cache)", file=sys.stderr)
+    summary = pd.DataFrame([{
+        "units": info["n_units"], "segmented": info["n_segmented"], "from_cache": info["n_cached"],
+        "tokens": info["n_tokens"], "backend": info["backend"], "seconds": round(secs, 2), "cache": info["cache_dir"],
+    }])
+    emit(summary, args, title="tokenize")
+    print(f"tokenized {info['n_units']} units in {secs:.1f}s ({info['n_cached']} from cache)", file=sys.stderr)
     return 0
