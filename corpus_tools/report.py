@@ -103,27 +103,27 @@ CSP = ("default-src 'none'; img-src data:; font-src data:; style-src 'unsafe-inl
 
 def esc(value: Any) -> str:
     """HTML-escape anything (None / NaN / <NA> → empty)."""
-    if value is None:
+    if _missing(value):
         return ""
-    try:
-        if pd.isna(value):
-            return ""
-    except (TypeError, ValueError):
-        pass
     return html.escape(str(value), quote=True)
+
+
+def _missing(value: Any) -> bool:
+    """None / NaN / <NA> (and not a list-like, for which isna is ambiguous)."""
+    if value is None:
+        return True
+    try:
+        return bool(pd.isna(value))
+    except (TypeError, ValueError):
+        return False
 
 
 _PLAIN = {"year", "first_year", "last_year", "year_min", "year_max", "topic", "level", "depth", "style"}
 
 
 def _fmt(value: Any, fmt: str | None = None) -> str:
-    if value is None:
+    if _missing(value):
         return ""
-    try:
-        if pd.isna(value):
-            return ""
-    except (TypeError, ValueError):
-        pass
     if fmt:
         try:
             return esc(format(value, fmt))

@@ -88,6 +88,32 @@ def _suspicious(window: str) -> bool:
     return window[-1:].isascii() and window[-1:].isalnum() and len(body) <= 12
 
 
+def _unshift(window: str) -> str | None:
+    """The text a one-byte-shifted GBK stretch stood for, or None when the shifted decoding
+    is not clean Chinese (see :func:`mojibake_edits`)."""
+    body = "".join(_ASCII_TO_FULL.get(c, c) for c in window)
+    try:
+        raw = body.encode("gb18030")
+    except UnicodeEncodeError:
+        return None
+    dangling = raw.endswith(b"?")
+    if dangling:
+        raw = raw[:-1]
+    shifted = raw[1:]
+    tail = ""
+    if dangling and shifted:
+        # the last lead byte lost its trail byte ('?'): keep a '?' for it
+        shifted, tail = shifted[:-1], "?"
+    try:
+        decoded = shifted.decode("gbk")
+    except UnicodeDecodeError:
+        return None
+    if (not decoded or any(is_pua(c) for c in decoded) or common_share(decoded) < 0.95
+            or not any(is_cjk(c) for c in decoded)):
+        return None
+    return _guess_lead(raw[0]) + decoded + tail
+
+
 def mojibake_edits(text: str, max_window: int = 60) -> tuple[Edits, list[int]]:
     """Repair stretches where the page's GBK byte stream was read one byte out of step.
 
@@ -129,34 +155,12 @@ def mojibake_edits(text: str, max_window: int = 60) -> tuple[Edits, list[int]]:
         if not _suspicious(window):
             i = j
             continue
-        body = "".join(_ASCII_TO_FULL.get(c, c) for c in window)
-        try:
-            raw = body.encode("gb18030")
-        except UnicodeEncodeError:
+        fixed = _unshift(window)
+        if fixed is None:
             unresolved.append(j - 1)
             i = term + 1
             continue
-        dangling = raw.endswith(b"?")
-        if dangling:
-            raw = raw[:-1]
-        shifted = raw[1:]
-        tail = ""
-        if dangling and shifted:
-            # the last lead byte lost its trail byte ('?'): keep a '?' for it
-            shifted, tail = shifted[:-1], "?"
-        try:
-            decoded = shifted.decode("gbk")
-        except UnicodeDecodeError:
-            unresolved.append(j - 1)
-            i = term + 1
-            continue
-        if (not decoded or any(is_pua(c) for c in decoded) or common_share(decoded) < 0.95
-                or not any(is_cjk(c) for c in decoded)):
-            unresolved.append(j - 1)
-            i = term + 1
-            continue
-        repl = _guess_lead(raw[0]) + decoded + tail
-        edits.append((j - 1, term + 1, repl, "mojibake"))
+        edits.append((j - 1, term + 1, fixed, "mojibake"))
         unresolved.extend(range(i, j - 1))  # extra '?' before the run stay as lost characters
         i = term + 1
     return edits, unresolved
