@@ -105,14 +105,6 @@ def step_tokenize(p: dict) -> dict:
             "n_tokens": info["n_tokens"], "backend": info.get("backend"), "warm_from_cache": info2.get("n_cached")}
 
 
-def _boundaries(tokens: list[str]) -> set[int]:
-    out, pos = set(), 0
-    for t in tokens:
-        pos += len(t)
-        out.add(pos)
-    return out
-
-
 def step_baselines(p: dict) -> dict:
     """Bare jieba / rjieba / OpenCC on the same sample, plus corpus_tools' segmenter."""
     import pandas as pd
@@ -191,11 +183,9 @@ def step_baselines(p: dict) -> dict:
 
 def _agreement(a: list[list[str]], b: list[list[str]]) -> float:
     """Share of token boundaries the two segmentations agree on: |A∩B| / |A∪B| over all texts."""
-    inter = union = 0
-    for x, y in zip(a, b):
-        bx, by = _boundaries(x), _boundaries(y)
-        inter += len(bx & by)
-        union += len(bx | by)
+    from corpus_tools.tokenize import boundary_counts
+
+    inter, union = boundary_counts(a, b)
     return inter / union if union else 1.0
 
 

@@ -326,6 +326,26 @@ def tokenize(text: str, stopwords: StopwordSpec = "default", userdict: UserDictS
 
 # --------------------------------------------------------------------------- cache
 
+def token_boundaries(tokens: Sequence[str]) -> set[int]:
+    """End offsets of the tokens in their text."""
+    out, pos = set(), 0
+    for t in tokens:
+        pos += len(t)
+        out.add(pos)
+    return out
+
+
+def boundary_counts(a: Iterable[Sequence[str]], b: Iterable[Sequence[str]]) -> tuple[int, int]:
+    """(|A∩B|, |A∪B|) of token boundaries over pairs of segmentations of the same texts:
+    agreement = first / second (how the rjieba path is checked against jieba)."""
+    inter = union = 0
+    for x, y in zip(a, b):
+        bx, by = token_boundaries(x), token_boundaries(y)
+        inter += len(bx & by)
+        union += len(bx | by)
+    return inter, union
+
+
 def text_sha(text: str) -> str:
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
 

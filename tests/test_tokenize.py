@@ -43,14 +43,6 @@ def seed_docs(seed_dir: Path) -> pd.DataFrame:
     return pd.read_parquet(seed_dir / "documents.parquet")
 
 
-def _boundaries(tokens: list[str]) -> set[int]:
-    out, pos = set(), 0
-    for t in tokens:
-        pos += len(t)
-        out.add(pos)
-    return out
-
-
 # ----------------------------------------------------------------- dictionary and stopwords
 def test_user_dictionary_words_stay_whole():
     text = "我们开展工资集体协商，签订集体合同，建设模范职工之家，关心困难职工，召开职代会，推行厂务公开。"
@@ -108,13 +100,10 @@ def test_rjieba_agrees_with_jieba_on_seed_corpus(seed_dir):
     pytest.importorskip("rjieba")
     texts = seed_docs(seed_dir)["text"].tolist()
     j, r = Segmenter(backend="jieba"), Segmenter(backend="rjieba")
-    agree = total = 0
-    for text in texts:
-        a, b = j.cut(text), r.cut(text)
+    pairs = [(j.cut(text), r.cut(text)) for text in texts]
+    for text, (a, b) in zip(texts, pairs):
         assert "".join(a) == text == "".join(b)
-        ba, bb = _boundaries(a), _boundaries(b)
-        agree += len(ba & bb)
-        total += len(ba | bb)
+    agree, total = tk.boundary_counts([a for a, _ in pairs], [b for _, b in pairs])
     assert total > 50_000
     assert agree / total >= 0.999
 
