@@ -181,13 +181,20 @@ def topics_over_time(frame: pd.DataFrame, by: str = "year", topics: Sequence[int
     m = frame.pivot(index=by, columns="topic", values="weight").sort_index()
     if topics is not None:
         m = m[list(topics)]
-    fig, ax = plt.subplots(figsize=(8, 4))
-    for t in m.columns:
-        ax.plot(m.index, m[t], marker="o", label=f"主题 {t}")
-    ax.set_xlabel(by)
-    ax.set_ylabel("平均主题权重")
-    ax.legend(fontsize=7, ncol=2)
-    ax.set_title(title or "主题随时间变化")
+    return _line_chart(plt, m, list(m.columns), [f"主题 {t}" for t in m.columns], by, "平均主题权重",
+                       title or "主题随时间变化", figsize=(8, 4), legend_size=7)
+
+
+def _line_chart(plt, m: pd.DataFrame, columns: list, labels: list[str], xlabel: str, ylabel: str, title: str,
+                figsize: tuple[float, float], legend_size: int):
+    """One line with markers per column of ``m`` (index on the x axis)."""
+    fig, ax = plt.subplots(figsize=figsize)
+    for col, label in zip(columns, labels):
+        ax.plot(m.index, m[col], marker="o", label=label)
+    ax.set_xlabel(xlabel)
+    ax.set_ylabel(ylabel)
+    ax.legend(fontsize=legend_size, ncol=2)
+    ax.set_title(title)
     fig.tight_layout()
     return fig
 
@@ -215,13 +222,6 @@ def slogan_timeline(slogans_by_year: pd.DataFrame, slogans: Sequence[str] | None
         slogans = d.groupby(slogan_col)[count_col].sum().sort_values(ascending=False).head(n).index.tolist()
     m = d[d[slogan_col].isin(slogans)].pivot_table(index=by, columns=slogan_col, values=count_col,
                                                    aggfunc="sum", fill_value=0).sort_index()
-    fig, ax = plt.subplots(figsize=(9, 4))
-    for s in slogans:
-        if s in m.columns:
-            ax.plot(m.index, m[s], marker="o", label=str(s))
-    ax.set_xlabel(by)
-    ax.set_ylabel("出现次数")
-    ax.legend(fontsize=8, ncol=2)
-    ax.set_title(title or "口号的时间变化")
-    fig.tight_layout()
-    return fig
+    present = [x for x in slogans if x in m.columns]
+    return _line_chart(plt, m, present, [str(x) for x in present], by, "出现次数", title or "口号的时间变化",
+                       figsize=(9, 4), legend_size=8)
