@@ -173,19 +173,13 @@ def split_page(tt: TrackedText) -> tuple[list[dict], dict]:
         d["signoff"] = parts.signoff_text
         d["year"] = parts.year
     spans = _merge_spans(spans)
-    before = text
     tt.edit(spans)
     remap = _remapper(spans)
     new = tt.text
-    out = []
-    for d in docs:
-        a, b = remap(d["start"]), remap(d["end"])
-        # trim newlines at the edges into the neighbouring structure edit's responsibility
-        d["new_start"], d["new_end"] = a, b
-        out.append(d)
-    del before
+    for d in docs:  # the documents tile the edited text: map their bounds through the edits
+        d["new_start"], d["new_end"] = remap(d["start"]), remap(d["end"])
     facts = {"title": page_title, "announced": announced}
-    return [d for d in out if new[d["new_start"]:d["new_end"]].strip()], facts
+    return [d for d in docs if new[d["new_start"]:d["new_end"]].strip()], facts
 
 
 def _merge_spans(spans: list[tuple]) -> list[tuple]:
