@@ -23,7 +23,6 @@ Everything is a deterministic function of ``--seed`` and ``--size`` (same bytes 
 from __future__ import annotations
 
 import argparse
-import os
 import random
 import re
 import shutil

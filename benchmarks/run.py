@@ -481,7 +481,6 @@ def run(args: argparse.Namespace) -> dict:
         data = ensure_data(size, args.seed, data_root)
         n_pages, n_bytes = _dir_bytes(data)
         results["sizes"][label] = {"pages": n_pages, "bytes": n_bytes, "data": str(data)}
-        ingest_runs = {}
         try:
             _run_size(results, args, label, data, n_pages, n_bytes, workers, ray_size == size and have_ray,
                       out_root, log)

@@ -16,7 +16,6 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-import sys
 import time
 from collections import Counter
 from dataclasses import asdict, dataclass, field
@@ -26,7 +25,7 @@ from typing import Callable
 import pandas as pd
 
 from .. import __version__
-from ..store import _UMASK, atomic_write_json, write_table
+from ..store import _UMASK, atomic_write_json
 from . import boilerplate, convert, repair, split
 from .sources import HTML_SUFFIXES, PageError, Source, decode, discover, html_to_text, read_bytes, sha256
 from .tracked import TrackedText, span_to_raw
@@ -496,7 +495,7 @@ def ingest(paths: list[str | os.PathLike] | str | os.PathLike, out: str | os.Pat
     (and pages whose template lines changed). Input order, ``workers`` and ``engine`` never
     change the output.
     """
-    from ..engine import run_tasks, session
+    from ..engine import session
 
     if isinstance(paths, (str, os.PathLike)):
         paths = [paths]
@@ -565,7 +564,6 @@ def _write_corpus(sources, result_paths, templates, config, out, work, skipped, 
         from ..sections import COLUMNS as SECTION_COLUMNS
 
         sec_writer = _TableWriter(out / "sections.parquet", SECTION_COLUMNS, SECTION_TYPES)
-    pages_rows: list[dict] = []
     all_pages: list[dict] = []
     seen_ids: Counter = Counter()
     batch: dict[str, list[dict]] = {"pages": [], "documents": [], "removed": []}
