@@ -53,29 +53,39 @@ def to_simplified(text: str, configs: tuple[str, ...] = CONFIGS, particle_zhe: b
     return fix_particle_zhe(text) if particle_zhe else text
 
 
-_CJK_RUN = re.compile("[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]+")
+_HAN_RANGES = ((0x3400, 0x4DC0), (0x4E00, 0xA000), (0xF900, 0xFB00))
 
 
-def _n_changed(a: str, b: str) -> int:
-    if a == b:
-        return 0
-    if len(a) != len(b):
-        return abs(len(a) - len(b)) + 1
-    return sum(x != y for x, y in zip(a, b))
+@lru_cache(maxsize=1)
+def _script_tables():
+    """Boolean tables over code points: which characters ``t2s`` changes (traditional-only)
+    and which ``s2t`` changes (simplified-only), built once per process from OpenCC's own
+    character conversions (~0.1 s)."""
+    import numpy as np
+
+    chars = [chr(c) for lo, hi in _HAN_RANGES for c in range(lo, hi)]
+    joined = "\n".join(chars)
+    trad = np.zeros(0x10000, bool)
+    simp = np.zeros(0x10000, bool)
+    for table, cfg in ((trad, "t2s"), (simp, "s2t")):
+        conv = _converter(cfg).convert(joined).split("\n")
+        for ch, out in zip(chars, conv):
+            if out != ch:
+                table[ord(ch)] = True
+    return trad, simp
 
 
-def detect_script(text: str, sample: int = 6000) -> str:
-    """``traditional`` / ``simplified`` / ``mixed`` from the share of characters t2s changes
-    versus characters that only exist in simplified form (s2t changes them), measured on
-    (up to) ``sample`` Chinese characters spread over the page."""
-    cjk = "".join(_CJK_RUN.findall(text))
-    if len(cjk) > sample:
-        step = len(cjk) // 3
-        cjk = cjk[:sample // 3] + cjk[step:step + sample // 3] + cjk[-(sample // 3):]
-    if not cjk:
-        return "simplified"
-    n_trad = _n_changed(cjk, _converter("t2s").convert(cjk))
-    n_simp = _n_changed(cjk, _converter("s2t").convert(cjk))
+def detect_script(text: str) -> str:
+    """``traditional`` / ``simplified`` / ``mixed`` from the share of traditional-only
+    characters (``t2s`` changes them) among traditional-only + simplified-only characters
+    (``s2t`` changes them), counted over the whole page with lookup tables."""
+    import numpy as np
+
+    trad, simp = _script_tables()
+    codes = np.frombuffer(text.encode("utf-32-le"), np.uint32)
+    codes = codes[codes < 0x10000]
+    n_trad = int(np.count_nonzero(trad[codes]))
+    n_simp = int(np.count_nonzero(simp[codes]))
     if n_trad + n_simp < 5:
         return "simplified"
     share = n_trad / (n_trad + n_simp)
@@ -86,39 +96,87 @@ def detect_script(text: str, sample: int = 6000) -> str:
     return "mixed"
 
 
+# Converted characters separated by at most this many unchanged Han characters are logged as
+# one ``opencc`` edit (工會組織 → one span, not 會 and 織 apart): a traditional page then
+# logs a few hundred spans instead of thousands. Runs never cross a non-Han character, so a
+# later line or punctuation edit never lands inside a conversion span.
+MERGE_GAP = 8
+
+
+def _han_mask(codes):
+    return (((codes >= 0x3400) & (codes <= 0x9FFF)) | ((codes >= 0xF900) & (codes <= 0xFAFF))
+            | ((codes >= 0x20000) & (codes <= 0x3FFFF)))
+
+
+def _diff_runs(old: str, new: str, gap: int = MERGE_GAP, walls=()) -> list[tuple[int, int]]:
+    """Spans [a, b) where equal-length ``old`` and ``new`` differ, merged across at most
+    ``gap`` unchanged Han characters but never across a position in ``walls`` (the edges of
+    earlier edits, e.g. a removed pinyin annotation, which must keep its own log row).
+    Vectorised: one pass in numpy, not per character."""
+    import numpy as np
+
+    a = np.frombuffer(old.encode("utf-32-le"), np.uint32)
+    b = np.frombuffer(new.encode("utf-32-le"), np.uint32)
+    idx = np.flatnonzero(a != b)
+    if not len(idx):
+        return []
+    nonhan_cum = np.concatenate(([0], np.cumsum(~_han_mask(a))))
+    # consecutive changed positions i < j join when close and only Han characters lie between
+    i, j = idx[:-1], idx[1:]
+    join = ((j - i) <= gap + 1) & (nonhan_cum[j] - nonhan_cum[i + 1] == 0)
+    if len(walls):
+        w = np.asarray(walls)
+        join &= np.searchsorted(w, j, "right") == np.searchsorted(w, i, "right")
+    starts = np.concatenate(([idx[0]], j[~join]))
+    ends = np.concatenate((i[~join], [idx[-1]])) + 1
+    return list(zip(starts.tolist(), ends.tolist()))
+
+
+def _edit_edges(tt: TrackedText) -> list[int]:
+    """Current-text positions where an earlier edit starts or ends (sorted)."""
+    edges, pos = [], 0
+    for seg in tt.segs:
+        if seg.rule is not None:
+            edges.append(pos)
+            edges.append(pos + seg.length)
+        pos += seg.length
+    return edges
+
+
 def convert(tt: TrackedText, configs: tuple[str, ...] = CONFIGS, particle_zhe: bool = False) -> int:
     """Convert the tracked text to simplified, recording each changed run as a ``convert``
-    edit. Works line by line; where a line's length changes, the differing middle of the
-    line becomes one edit. Returns the number of characters changed."""
+    edit. The page is converted in one call (OpenCC phrases never span a newline); where the
+    length changed, lines are compared one by one and a changed line's differing middle
+    becomes one edit. Returns the number of characters changed."""
     text = tt.text
+    new = to_simplified(text, configs, particle_zhe)
+    if new == text:
+        return 0
     edits = []
     changed = 0
+    if len(new) == len(text):
+        for a, b in _diff_runs(text, new, walls=_edit_edges(tt)):
+            edits.append((a, b, new[a:b], "opencc", "convert"))
+            changed += b - a
+        tt.edit(edits)
+        return changed
     pos = 0
     for line in text.split("\n"):
         if line:
-            new = to_simplified(line, configs, particle_zhe)
-            if new != line:
-                if len(new) == len(line):
-                    i = 0
-                    n = len(line)
-                    while i < n:
-                        if line[i] != new[i]:
-                            j = i
-                            while j < n and line[j] != new[j]:
-                                j += 1
-                            edits.append((pos + i, pos + j, new[i:j], "opencc", "convert"))
-                            changed += j - i
-                            i = j
-                        else:
-                            i += 1
+            conv = to_simplified(line, configs, particle_zhe)
+            if conv != line:
+                if len(conv) == len(line):
+                    for a, b in _diff_runs(line, conv):
+                        edits.append((pos + a, pos + b, conv[a:b], "opencc", "convert"))
+                        changed += b - a
                 else:
                     a = 0
-                    while a < min(len(line), len(new)) and line[a] == new[a]:
+                    while a < min(len(line), len(conv)) and line[a] == conv[a]:
                         a += 1
                     b = 0
-                    while b < min(len(line), len(new)) - a and line[-1 - b] == new[-1 - b]:
+                    while b < min(len(line), len(conv)) - a and line[-1 - b] == conv[-1 - b]:
                         b += 1
-                    edits.append((pos + a, pos + len(line) - b, new[a:len(new) - b], "opencc", "convert"))
+                    edits.append((pos + a, pos + len(line) - b, conv[a:len(conv) - b], "opencc", "convert"))
                     changed += len(line) - a - b
         pos += len(line) + 1
     tt.edit(edits)

@@ -20,20 +20,17 @@ class Seg:
     """A run of the raw page: kept verbatim (``rule is None``: its text is read from the raw
     string on demand, never copied) or replaced by ``text`` under ``rule``."""
 
-    __slots__ = ("raw_start", "raw_end", "_text", "rule", "kind", "_raw")
+    __slots__ = ("raw_start", "raw_end", "_text", "rule", "kind", "_raw", "length")
 
     def __init__(self, raw_start: int, raw_end: int, text: str | None, rule: str | None, kind: str = "kept",
                  raw: str | None = None):
         self.raw_start, self.raw_end, self.rule, self.kind = raw_start, raw_end, rule, kind
         self._text, self._raw = text, raw
+        self.length = len(text) if text is not None else raw_end - raw_start  # in the current text
 
     @property
     def text(self) -> str:
         return self._text if self._text is not None else self._raw[self.raw_start:self.raw_end]
-
-    @property
-    def length(self) -> int:
-        return len(self._text) if self._text is not None else self.raw_end - self.raw_start
 
     def piece(self, a: int, b: int) -> "Seg":
         """The kept sub-run [a, b) of a kept segment (no copy)."""
@@ -105,7 +102,7 @@ class TrackedText:
         already-edited segments absorbs them whole (their text outside the edit is kept in
         the replacement) and the rule names are joined with ``+``.
         """
-        todo = sorted((Edit(*e) for e in edits), key=lambda e: (e.start, e.end))
+        todo = sorted(Edit(*e) for e in edits)  # by (start, end); equal spans overlap (an error)
         if not todo:
             return
         segs = self.segs
@@ -157,8 +154,18 @@ class TrackedText:
         if pending is not None:
             out.append(pending[1])
         out.extend(segs[i:])
-        self.segs = self._coalesce(out)
-        self._text = None
+        # splits only ever put a kept piece next to an edited segment, so kept runs stay
+        # maximal without a merge pass (check() asserts it)
+        self.segs = out
+        # the new text is the old one with the replacements spliced in (every rewrite keeps
+        # the text outside the edit as it was): O(edits) slices instead of a join of all segments
+        old, parts, pos = self.text, [], 0
+        for e in todo:
+            parts.append(old[pos:e.start])
+            parts.append(e.replacement)
+            pos = e.end
+        parts.append(old[pos:])
+        self._text = "".join(parts)
         self._starts = None
 
     @staticmethod
@@ -254,27 +261,16 @@ class TrackedText:
                 res.append(seg.piece(b, seg.length))
         return res
 
-    @staticmethod
-    def _coalesce(segs: list[Seg]) -> list[Seg]:
-        """Merge adjacent kept segments; drop empty kept ones."""
-        out: list[Seg] = []
-        for s in segs:
-            if s.rule is None:
-                if s.raw_start == s.raw_end:
-                    continue
-                if out and out[-1].rule is None and out[-1].raw_end == s.raw_start:
-                    last = out[-1]
-                    out[-1] = Seg(last.raw_start, s.raw_end, None, None, raw=last._raw)
-                    continue
-            out.append(s)
-        return out
-
     # ------------------------------------------------------------------ checks
     def check(self) -> None:
         """Assert the accounting invariant (used by tests and in debug runs)."""
         pos = 0
+        prev_kept = False
         for s in self.segs:
             assert s.raw_start == pos, (s, pos)
+            kept = s.rule is None
+            assert not (kept and (prev_kept or s.raw_start == s.raw_end)), ("kept runs not maximal", s)
+            prev_kept = kept
             if s.rule is None:
                 assert self.raw[s.raw_start:s.raw_end] == s.text, s
             pos = s.raw_end
