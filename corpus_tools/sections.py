@@ -427,18 +427,24 @@ def segment(text: str, config: dict[str, Any] | None = None) -> list[Section]:
     return _Segmenter(text, config or load_config()).run()
 
 
+def section_rows(doc_id: str, text: str, config: dict[str, Any] | None = None) -> list[dict[str, Any]]:
+    """The rows of :func:`sections_table` for one document (ids ``{doc_id}-sNNN``). Ingestion
+    calls this inside its shard tasks, so sections are found in parallel with cleaning."""
+    secs = segment(text if isinstance(text, str) else "", config)
+    ids = {s.section_id: f"{doc_id}-s{n:03d}" for n, s in enumerate(secs, 1)}
+    return [{"doc_id": doc_id, "section_id": ids[s.section_id],
+             "parent_id": ids.get(s.parent_id) if s.parent_id else None,
+             "level": s.level, "style": s.style, "marker": s.marker, "number": s.number,
+             "heading": s.heading, "start": s.start, "end": s.end, "inline": s.inline,
+             "role": s.role, "issues": s.issues} for s in secs]
+
+
 def sections_table(documents: pd.DataFrame, config: dict[str, Any] | None = None) -> pd.DataFrame:
     """One row per section of every document (columns ``doc_id``, ``text`` in, :data:`COLUMNS` out)."""
+    config = config or load_config()
     rows: list[dict[str, Any]] = []
     for doc_id, text in zip(documents["doc_id"], documents["text"]):
-        secs = segment(text if isinstance(text, str) else "", config)
-        ids = {s.section_id: f"{doc_id}-s{n:03d}" for n, s in enumerate(secs, 1)}
-        for s in secs:
-            rows.append({"doc_id": doc_id, "section_id": ids[s.section_id],
-                         "parent_id": ids.get(s.parent_id) if s.parent_id else None,
-                         "level": s.level, "style": s.style, "marker": s.marker, "number": s.number,
-                         "heading": s.heading, "start": s.start, "end": s.end, "inline": s.inline,
-                         "role": s.role, "issues": s.issues})
+        rows.extend(section_rows(doc_id, text, config))
     df = pd.DataFrame(rows, columns=COLUMNS).astype(
         {"level": "int64", "style": "int64", "number": "int64", "start": "int64", "end": "int64",
          "inline": "bool", "parent_id": object, "role": object})

@@ -54,6 +54,9 @@ REMOVED_TYPES = {"raw_start": "int", "raw_end": "int"}
 SECTION_TYPES = {"level": "int", "style": "int", "number": "int", "start": "int", "end": "int", "inline": "bool"}
 
 
+RESULT_FORMAT = 2  # bump when the per-page result files change shape (it is part of the cache key)
+
+
 @dataclass(frozen=True)
 class IngestConfig:
     """Everything that changes the output. Its hash keys resumable work."""
@@ -67,7 +70,7 @@ class IngestConfig:
     sections: bool = True
 
     def digest(self) -> str:
-        blob = json.dumps(asdict(self), sort_keys=True, default=list).encode()
+        blob = json.dumps({**asdict(self), "result_format": RESULT_FORMAT}, sort_keys=True, default=list).encode()
         return hashlib.sha256(blob + __version__.encode()).hexdigest()[:16]
 
 
@@ -76,6 +79,7 @@ class PageResult:
     page: dict
     documents: list[dict] = field(default_factory=list)
     removed: list[dict] = field(default_factory=list)
+    sections: list[dict] = field(default_factory=list)
 
 
 class _Clock:
@@ -277,7 +281,13 @@ def process_page(data: bytes, source: str, is_html: bool, templates: frozenset[b
                 truncated=bool((announced and len(doc_rows) < announced) or cut))
     if not doc_rows:
         page["error"] = "nothing left after cleaning (boilerplate only)"
-    return PageResult(page, doc_rows, removed_rows)
+    sec_rows = []
+    if config.sections:  # here, in the worker, not on the driver at merge time
+        from ..sections import section_rows
+
+        for d in doc_rows:
+            sec_rows.extend(section_rows(d["doc_id"], d["text"]))
+    return PageResult(page, doc_rows, removed_rows, sec_rows)
 
 
 def _merge_adjacent(rows: list[dict]) -> list[dict]:
@@ -393,7 +403,8 @@ def _write_result(path: Path, res: PageResult) -> None:
     that did not survive a crash is simply recomputed, see :func:`_valid_result`)."""
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    blob = json.dumps({"page": res.page, "documents": res.documents, "removed": res.removed}, ensure_ascii=False)
+    blob = json.dumps({"page": res.page, "documents": res.documents, "removed": res.removed,
+                       "sections": res.sections}, ensure_ascii=False)
     tmp.write_text(blob + "\n", encoding="utf-8")
     os.replace(tmp, path)
 
@@ -409,7 +420,7 @@ def _valid_result(path: Path) -> bool:
 
 def _load_result(path: str, src: Source) -> PageResult:
     d = json.loads(Path(path).read_text(encoding="utf-8"))
-    res = PageResult(d["page"], d["documents"], d["removed"])
+    res = PageResult(d["page"], d["documents"], d["removed"], d["sections"])
     # content-keyed results are shared by identical files: the source is this one
     res.page["source"] = src.rel
     for doc in res.documents:
@@ -550,39 +561,24 @@ def _run_passes(sources, shards, config, work, out, engine, workers, address, pr
 def _write_corpus(sources, result_paths, templates, config, out, work, skipped, timings) -> IngestSummary:
     """Stream the page results in source order into the tables; manifest last."""
     t0 = time.perf_counter()
-    sections_table = None
+    tables = [("pages", PAGE_COLUMNS, PAGE_TYPES), ("documents", DOC_COLUMNS, DOC_TYPES),
+              ("removed", REMOVED_COLUMNS, REMOVED_TYPES)]
     if config.sections:
-        try:
-            from ..sections import sections_table
-        except ImportError:
-            sections_table = None
-    writers = {name: _TableWriter(out / f"{name}.parquet", cols, types) for name, cols, types in
-               (("pages", PAGE_COLUMNS, PAGE_TYPES), ("documents", DOC_COLUMNS, DOC_TYPES),
-                ("removed", REMOVED_COLUMNS, REMOVED_TYPES))}
-    sec_writer = None
-    if sections_table is not None:
         from ..sections import COLUMNS as SECTION_COLUMNS
 
-        sec_writer = _TableWriter(out / "sections.parquet", SECTION_COLUMNS, SECTION_TYPES)
+        tables.append(("sections", SECTION_COLUMNS, SECTION_TYPES))
+    writers = {name: _TableWriter(out / f"{name}.parquet", cols, types) for name, cols, types in tables}
     all_pages: list[dict] = []
     seen_ids: Counter = Counter()
-    batch: dict[str, list[dict]] = {"pages": [], "documents": [], "removed": []}
+    batch: dict[str, list[dict]] = {name: [] for name in writers}
     n_docs = n_removed = n_sections = 0
 
     def flush() -> None:
-        nonlocal sec_writer, n_sections
         if not batch["pages"]:
             return
-        writers["pages"].write(batch["pages"])
-        writers["documents"].write(batch["documents"])
-        writers["removed"].write(batch["removed"])
-        if sec_writer is not None:
-            secs = sections_table(pd.DataFrame(batch["documents"], columns=DOC_COLUMNS))
-            secs = secs.astype(object).where(secs.notna(), None)
-            sec_writer.write(secs.to_dict("records"))
-            n_sections += len(secs)
-        for k in batch:
-            batch[k] = []
+        for name, rows in batch.items():
+            writers[name].write(rows)
+            batch[name] = []
 
     for src, rp in zip(sources, result_paths):
         res = _load_result(rp, src)
@@ -595,9 +591,18 @@ def _write_corpus(sources, result_paths, templates, config, out, work, skipped, 
                 d["page_id"], d["doc_id"] = new, f"{new}-{d['index']:02d}"
             for r in res.removed:
                 r["page_id"] = new
+            for sec in res.sections:
+                old = sec["doc_id"]
+                sec["doc_id"] = f"{new}{old[len(pid):]}"
+                sec["section_id"] = f"{new}{sec['section_id'][len(pid):]}"
+                if sec["parent_id"]:
+                    sec["parent_id"] = f"{new}{sec['parent_id'][len(pid):]}"
         batch["pages"].append(res.page)
         batch["documents"].extend(res.documents)
         batch["removed"].extend(res.removed)
+        if "sections" in batch:
+            batch["sections"].extend(res.sections)
+            n_sections += len(res.sections)
         all_pages.append({k: res.page[k] for k in ("source", "sha256", "status", "error", "n_chars_raw",
                                                    "n_chars_kept", "n_chars_removed", "n_documents", "script")})
         n_docs += len(res.documents)
@@ -607,8 +612,6 @@ def _write_corpus(sources, result_paths, templates, config, out, work, skipped, 
     flush()
     for w in writers.values():
         w.close()
-    if sec_writer is not None:
-        sec_writer.close()
     timings["merge_sections"] = round(time.perf_counter() - t0, 3)
     pages_df = pd.DataFrame(all_pages)
     if pages_df.empty:
@@ -620,7 +623,7 @@ def _write_corpus(sources, result_paths, templates, config, out, work, skipped, 
         "inputs": [{"source": p["source"], "sha256": p["sha256"], "status": p["status"]} for p in all_pages],
         "skipped_files": sorted(skipped),
         "counts": {"pages": len(all_pages), **status_counts, "documents": n_docs, "removed_spans": n_removed,
-                   "sections": n_sections if sections_table is not None else None,
+                   "sections": n_sections if config.sections else None,
                    "chars_raw": int(pages_df["n_chars_raw"].fillna(0).sum()),
                    "chars_kept": int(pages_df["n_chars_kept"].fillna(0).sum()),
                    "templates_learned": len(templates)},
