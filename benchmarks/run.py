@@ -191,7 +191,7 @@ def _agreement(a: list[list[str]], b: list[list[str]]) -> float:
 
 def step_stages(p: dict) -> dict:
     """Run pages through process_page in this process with every stage function timed."""
-    from collections import Counter, defaultdict
+    from collections import defaultdict
 
     from corpus_tools.ingest import boilerplate, convert, pipeline, repair, split  # noqa: F401
     from corpus_tools.ingest.sources import discover, read_bytes
@@ -239,10 +239,9 @@ def step_stages(p: dict) -> dict:
         size += src.path.stat().st_size
     datas = [read_bytes(s, 2**30) for s in srcs]
     t0 = time.perf_counter()
-    counts: Counter = Counter()
-    for s in srcs:
-        t = pipeline._page_text_for_keys(s, pipeline.IngestConfig())
-        counts.update(boilerplate.page_line_keys(t))
+    counts = boilerplate.LineCounter()
+    counts.add(*boilerplate.shard_key_counts(pipeline._page_text_for_keys(s, pipeline.IngestConfig())
+                                             for s in srcs))
     templates = boilerplate.template_keys(counts, len(srcs), 3)
     spent["template count (pass 1)"] = time.perf_counter() - t0 - spent.get("decode", 0.0)
     d0 = spent.get("decode", 0.0)

@@ -90,7 +90,7 @@ def data_card(corpus: Corpus, records: pd.DataFrame, clusters: pd.DataFrame, rem
         "Export filters and deduplication decided every document's fate (`clusters.parquet` lists each "
         "document with `cluster_id`, `kept`, `reason`):", "", _table(fates), "",
         "## Deduplication", "",
-        f"- exact: SHA-1 of the text without whitespace/punctuation/symbols (NFKC, lower-case);",
+        "- exact: SHA-1 of the text without whitespace/punctuation/symbols (NFKC, lower-case);",
         f"- near: MinHash ({report.num_perm} permutations, seed {report.seed}) of character "
         f"{report.ngram}-gram shingles, LSH with {report.bands} bands × {report.rows} rows, candidates verified "
         f"on the actual shingle sets: similarity = {'max(Jaccard, containment)' if report.containment else 'Jaccard'} "

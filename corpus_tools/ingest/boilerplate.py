@@ -15,7 +15,6 @@ from __future__ import annotations
 import hashlib
 import re
 import tomllib
-from collections import Counter
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -107,19 +106,76 @@ def page_line_keys(text: str) -> set[bytes]:
     return keys
 
 
-def merge_counts(counts: Iterable[Counter]) -> Counter:
-    total: Counter = Counter()
-    for c in counts:
-        total.update(c)
-    return total
+def page_key_array(text: str):
+    """The page's distinct line keys as a sorted ``uint64`` array (8 bytes per key: the
+    compact form the count pass ships between processes)."""
+    import numpy as np
+
+    keys = page_line_keys(text)
+    return np.unique(np.fromiter((int.from_bytes(k, "big") for k in keys), np.uint64, len(keys)))
 
 
-def template_keys(counts: Counter, n_pages: int, min_pages: int = 3) -> frozenset[bytes]:
+class LineCounter:
+    """Pages per line key over the whole corpus, held as two numpy arrays (sorted keys,
+    counts): 16 bytes per distinct line instead of a Python dict entry (~100+ bytes), so
+    the template statistics stay compact at millions of distinct lines."""
+
+    def __init__(self) -> None:
+        import numpy as np
+
+        self.keys = np.zeros(0, np.uint64)
+        self.counts = np.zeros(0, np.int64)
+        self._pending: list[tuple] = []
+        self._n_pending = 0
+
+    def add(self, keys, counts=None) -> None:
+        """Add keys (one per page that has them) or (keys, counts) from a shard."""
+        import numpy as np
+
+        counts = np.ones(len(keys), np.int64) if counts is None else np.asarray(counts, np.int64)
+        self._pending.append((np.asarray(keys, np.uint64), counts))
+        self._n_pending += len(keys)
+        if self._n_pending > max(2_000_000, len(self.keys)):
+            self._reduce()
+
+    def _reduce(self) -> None:
+        import numpy as np
+
+        if not self._pending:
+            return
+        keys = np.concatenate([self.keys] + [k for k, _ in self._pending])
+        counts = np.concatenate([self.counts] + [c for _, c in self._pending])
+        self._pending, self._n_pending = [], 0
+        uniq, inv = np.unique(keys, return_inverse=True)
+        self.keys, self.counts = uniq, np.bincount(inv, weights=counts, minlength=len(uniq)).astype(np.int64)
+
+    def __len__(self) -> int:
+        self._reduce()
+        return len(self.keys)
+
+    def at_least(self, need: int) -> frozenset[bytes]:
+        """Keys seen in at least ``need`` pages, as the 8-byte digests :func:`line_key` gives."""
+        self._reduce()
+        return frozenset(int(k).to_bytes(8, "big") for k in self.keys[self.counts >= need])
+
+
+def shard_key_counts(texts: Iterable[str]):
+    """(keys, pages) arrays over some pages: what one count task returns."""
+    import numpy as np
+
+    arrays = [page_key_array(t) for t in texts]
+    if not arrays:
+        return np.zeros(0, np.uint64), np.zeros(0, np.int64)
+    keys, counts = np.unique(np.concatenate(arrays), return_counts=True)
+    return keys, counts.astype(np.int64)
+
+
+def template_keys(counts: "LineCounter", n_pages: int, min_pages: int = 3) -> frozenset[bytes]:
     """Keys of lines seen in at least ``min_pages`` pages (never fewer than 3)."""
     need = max(3, min_pages)
     if n_pages < need:
         return frozenset()
-    return frozenset(k for k, c in counts.items() if c >= need)
+    return counts.at_least(need)
 
 
 # ----------------------------------------------------------------------------- classification

@@ -340,15 +340,11 @@ def _page_text_for_keys(src: Source, config: IngestConfig) -> str | None:
     return text
 
 
-def _count_shard(args: tuple[list[Source], IngestConfig]) -> Counter:
-    """Task of the count pass: line-key counts (one per page) over a shard."""
+def _count_shard(args: tuple[list[Source], IngestConfig]):
+    """Task of the count pass: (line keys, pages) arrays over a shard (compact: 16 bytes a line)."""
     shard, config = args
-    c: Counter = Counter()
-    for src in shard:
-        text = _page_text_for_keys(src, config)
-        if text is not None:
-            c.update(boilerplate.page_line_keys(text))
-    return c
+    texts = (_page_text_for_keys(src, config) for src in shard)
+    return boilerplate.shard_key_counts(t for t in texts if t is not None)
 
 
 def _error_page(src: Source, err: str) -> PageResult:
@@ -537,10 +533,10 @@ def _run_passes(sources, shards, config, work, out, engine, workers, address, pr
     t0 = time.perf_counter()
     templates: frozenset[bytes] = frozenset()
     if config.learn_templates and len(sources) >= max(3, config.template_min_pages):
-        counts: Counter = Counter()
-        for c in run_tasks(_count_shard, [(sh, config) for sh in shards], engine=engine, workers=workers,
-                           address=address):
-            counts.update(c)
+        counts = boilerplate.LineCounter()
+        for keys, pages in run_tasks(_count_shard, [(sh, config) for sh in shards], engine=engine,
+                                     workers=workers, address=address):
+            counts.add(keys, pages)
         templates = boilerplate.template_keys(counts, len(sources), config.template_min_pages)
     timings["templates"] = round(time.perf_counter() - t0, 3)
     # pass 2: apply, each task writing its pages' result files

@@ -1,0 +1,43 @@
+"""The compact cross-page line statistics (count → merge) behind learned templates."""
+from __future__ import annotations
+
+from collections import Counter
+
+import numpy as np
+
+from corpus_tools.ingest import boilerplate
+
+
+def _pages() -> list[str]:
+    chrome = "首页 > 工作总结 > 工会工作总结\n本文由网友投稿，仅供参考\n"
+    bodies = [f"第{i}篇正文内容，写了一些工会的工作。\n今年共慰问职工{i * 3}人次。\n" for i in range(12)]
+    return [chrome + b + ("相关文章推荐\n" if i % 2 else "") for i, b in enumerate(bodies)]
+
+
+def test_counter_matches_a_plain_counter_across_shards_and_reductions():
+    pages = _pages()
+    expected: Counter = Counter()
+    for p in pages:
+        expected.update(boilerplate.page_line_keys(p))
+    counter = boilerplate.LineCounter()
+    for shard in (pages[:5], pages[5:6], pages[6:]):
+        counter.add(*boilerplate.shard_key_counts(shard))
+        counter._reduce()  # force the merge path between shards
+    got = {int(k).to_bytes(8, "big"): int(c) for k, c in zip(counter.keys, counter.counts)}
+    assert got == dict(expected)
+    # digits fold: "今年共慰问职工N人次" is one key seen on every page
+    assert max(got.values()) == len(pages)
+    assert counter.at_least(3) == frozenset(k for k, c in expected.items() if c >= 3)
+    assert boilerplate.template_keys(counter, len(pages), 3) == counter.at_least(3)
+
+
+def test_counter_is_compact_and_empty_shards_are_fine():
+    counter = boilerplate.LineCounter()
+    counter.add(*boilerplate.shard_key_counts([]))
+    assert len(counter) == 0 and counter.at_least(1) == frozenset()
+    keys = np.arange(100_000, dtype=np.uint64)
+    counter.add(keys)
+    counter.add(keys[:10])
+    assert len(counter) == 100_000
+    assert counter.keys.nbytes + counter.counts.nbytes == 100_000 * 16
+    assert len(counter.at_least(2)) == 10
