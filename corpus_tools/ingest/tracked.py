@@ -105,6 +105,59 @@ class TrackedText:
         todo = sorted(Edit(*e) for e in edits)  # by (start, end); equal spans overlap (an error)
         if not todo:
             return
+        out = self._split_kept(todo)
+        if out is None:
+            out = self._edit_general(todo)
+        # splits only ever put a kept piece next to an edited segment, so kept runs stay
+        # maximal without a merge pass (check() asserts it)
+        self.segs = out
+        # the new text is the old one with the replacements spliced in (every rewrite keeps
+        # the text outside the edit as it was): O(edits) slices instead of a join of all segments
+        old, parts, pos = self.text, [], 0
+        for e in todo:
+            parts.append(old[pos:e.start])
+            parts.append(e.replacement)
+            pos = e.end
+        parts.append(old[pos:])
+        self._text = "".join(parts)
+        self._starts = None
+
+    def _split_kept(self, todo: list[Edit]) -> list[Seg] | None:
+        """The common case, fast: every edit lies inside one kept segment, so it only splits
+        that segment. None when some edit touches an edited segment (general path)."""
+        segs = self.segs
+        starts = self._cur_starts()
+        out: list[Seg] = []
+        i = 0  # next segment not yet copied
+        cur: Seg | None = None  # the kept segment being split
+        c_start = c_off = 0
+        prev_end = 0
+        for e in todo:
+            if e.start >= e.end or e.start < prev_end:
+                raise ValueError(f"empty, inverted or overlapping edit {e[:2]}")
+            prev_end = e.end
+            j = bisect.bisect_right(starts, e.start) - 1
+            seg = segs[j]
+            if seg.rule is not None or e.end > starts[j] + seg.length:
+                return None
+            if seg is not cur:
+                if cur is not None and c_off < cur.length:
+                    out.append(cur.piece(c_off, cur.length))
+                out.extend(segs[i:j])
+                i = j + 1
+                cur, c_start, c_off = seg, starts[j], 0
+            a, b = e.start - c_start, e.end - c_start
+            if a > c_off:
+                out.append(cur.piece(c_off, a))
+            out.append(Seg(cur.raw_start + a, cur.raw_start + b, e.replacement, e.rule,
+                           e.kind or ("removed" if e.replacement == "" else "repair")))
+            c_off = b
+        if cur is not None and c_off < cur.length:
+            out.append(cur.piece(c_off, cur.length))
+        out.extend(segs[i:])
+        return out
+
+    def _edit_general(self, todo: list[Edit]) -> list[Seg]:
         segs = self.segs
         starts = self._cur_starts()
         ends = starts[1:] + [len(self.text)]
@@ -154,19 +207,7 @@ class TrackedText:
         if pending is not None:
             out.append(pending[1])
         out.extend(segs[i:])
-        # splits only ever put a kept piece next to an edited segment, so kept runs stay
-        # maximal without a merge pass (check() asserts it)
-        self.segs = out
-        # the new text is the old one with the replacements spliced in (every rewrite keeps
-        # the text outside the edit as it was): O(edits) slices instead of a join of all segments
-        old, parts, pos = self.text, [], 0
-        for e in todo:
-            parts.append(old[pos:e.start])
-            parts.append(e.replacement)
-            pos = e.end
-        parts.append(old[pos:])
-        self._text = "".join(parts)
-        self._starts = None
+        return out
 
     @staticmethod
     def _rewrite(group: list[Seg], g_start: int, e: Edit) -> list[Seg]:
