@@ -129,10 +129,16 @@ def heading_role(heading: str, config: dict[str, Any] | None = None) -> str:
     """The role of a top-level heading from the cue words (``other`` if none matches)."""
     cfg = config or load_config()
     text = _t2s()(heading)
-    for name, cues in cfg["roles"]:
-        if any(cue in text for cue in cues):
+    for name, rx in _role_patterns(tuple(cfg["roles"])):
+        if rx.search(text):
             return name
     return "other"
+
+
+@lru_cache(maxsize=8)
+def _role_patterns(roles: tuple) -> list[tuple[str, re.Pattern]]:
+    """One alternation per role (a regex scan instead of a substring test per cue word)."""
+    return [(name, re.compile("|".join(map(re.escape, cues)))) for name, cues in roles if cues]
 
 
 # --------------------------------------------------------------------------- markers

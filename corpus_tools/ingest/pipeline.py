@@ -19,6 +19,7 @@ import os
 import time
 from collections import Counter
 from dataclasses import asdict, dataclass, field
+from functools import lru_cache
 from pathlib import Path
 from typing import Callable
 
@@ -309,6 +310,7 @@ def _merge_adjacent(rows: list[dict]) -> list[dict]:
 _GENERIC_RULES = {"opencc", "blank_line", "whitespace", "punctuation"}
 
 
+@lru_cache(maxsize=4096)
 def _reason(chain: str) -> str:
     """The rule a span is reported under: the last specific rule in its chain."""
     rules = chain.split("+")

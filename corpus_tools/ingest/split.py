@@ -60,6 +60,8 @@ def _match_sep(line: str) -> tuple[str, int, str] | None:
     s = line.strip()
     if not s or len(s) > 100:
         return None
+    if "篇" not in s and "范文" not in s and s[-1] not in ")）":  # what every pattern needs
+        return None
     for kind, rx in SEP_PATTERNS:
         m = rx.match(s)
         if m:
