@@ -90,11 +90,16 @@ def is_heading_like(line: str) -> bool:
 # ----------------------------------------------------------------------------- template learning
 def line_key(line: str) -> bytes | None:
     """Normalised hash of a line for cross-page repetition counting (digits folded)."""
-    s = re.sub(r"\s+", "", line)
+    if len(line) < 2:
+        return None
+    s = "".join(line.split())  # str.split() splits on exactly what \s matches
     if not (2 <= len(s) <= 50):
         return None
-    s = re.sub(r"\d+", "0", s)
+    s = _DIGITS_RE.sub("0", s)
     return hashlib.blake2b(s.encode("utf-8"), digest_size=8).digest()
+
+
+_DIGITS_RE = re.compile(r"\d+")
 
 
 def page_line_keys(text: str) -> set[bytes]:

@@ -478,8 +478,7 @@ class _TableWriter:
     def write(self, rows: list[dict]) -> None:
         import pyarrow as pa
 
-        cols = {c: [r.get(c) for r in rows] for c in self.columns}
-        self.writer.write_table(pa.Table.from_pydict(cols, schema=self.schema))
+        self.writer.write_table(pa.Table.from_pylist(rows, schema=self.schema))  # missing keys → null
 
     def close(self) -> None:
         self.writer.close()

@@ -51,10 +51,33 @@ def common_chars() -> frozenset[str]:
     return frozenset(simp) | frozenset(trad)
 
 
+@lru_cache(maxsize=1)
+def _common_table():
+    """``common_chars()`` as a boolean table over the BMP (vectorised lookups)."""
+    import numpy as np
+
+    table = np.zeros(0x10000, bool)
+    table[[ord(c) for c in common_chars() if ord(c) < 0x10000]] = True
+    return table
+
+
+@lru_cache(maxsize=1)
+def _cjk_table():
+    import numpy as np
+
+    table = np.zeros(0x10000, bool)
+    for lo, hi in ((0x3400, 0x4DC0), (0x4E00, 0xA000), (0xF900, 0xFB00)):
+        table[lo:hi] = True
+    return table
+
+
 def common_share(s: str) -> float:
     """Share of CJK characters in ``s`` that are common (1.0 when there are none)."""
-    cjk = "".join(CJK_RE.findall(s))
-    if not cjk:
+    import numpy as np
+
+    codes = np.frombuffer(s.encode("utf-32-le", "surrogatepass"), np.uint32)
+    codes = codes[codes < 0x10000]
+    cjk = codes[_cjk_table()[codes]]
+    if not len(cjk):
         return 1.0
-    cc = common_chars()
-    return sum(c in cc for c in cjk) / len(cjk)
+    return int(np.count_nonzero(_common_table()[cjk])) / len(cjk)
