@@ -29,6 +29,8 @@ from typing import Any, NamedTuple
 
 import pandas as pd
 
+from .ingest.textutil import starting_with
+
 COLUMNS = ["doc_id", "section_id", "parent_id", "level", "style", "marker", "number",
            "heading", "start", "end", "inline", "role", "issues"]
 
@@ -37,7 +39,8 @@ ROLES_PATH = Path(__file__).parent / "resources" / "section_roles.toml"
 _CN = r"(?:[一二三四五六七八九]?十[一二三四五六七八九]?|[一二三四五六七八九])"
 _AR = r"[0-9０-９]{1,2}"
 _NUMCH = "一二三四五六七八九十百千万零〇两"
-MARKER_RE = re.compile(
+MARKER_RE = starting_with(
+    "[第一二三四五六七八九十（(0-9０-９\u2460-\u2487]",
     rf"(?P<part>第(?P<pn>{_CN}|{_AR})(?P<pk>部分|部份|章|节|節))(?![课課次届屆])"
     rf"|(?<![{_NUMCH}第])(?P<cn>{_CN})(?P<cnp>[、.．,，])(?!是)"
     rf"|(?P<pcn>[（(](?P<pcnn>{_CN})[)）])"

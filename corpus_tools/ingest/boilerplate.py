@@ -20,7 +20,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Iterable
 
-from .textutil import CJK_RE, TERMINAL_END, cjk_count
+from .textutil import CJK_RE, TERMINAL_END, cjk_count, starting_with
 
 RESOURCES = Path(__file__).resolve().parent.parent / "resources"
 
@@ -60,7 +60,7 @@ ENUMERATOR_LINE_RE = re.compile(r"^(第[一二三四五六七八九十]{1,3}|[�
 UNMARKED_HEADING_RE = re.compile(r"^(结束语|前言|引言|序言|结语|后记|说明|附件\d?|附录|摘要|总结)[：:]?$")
 LATIN_ONLY_RE = re.compile(r"^[A-Za-z][A-Za-z .,'-]{0,40}$")
 # each alternative may only start after a non-space: linear on long whitespace runs
-BREADCRUMB_SPLIT_RE = re.compile(r"(?<!\s)\s*[>›»]\s*|(?<!\s)\s+→\s+|(?<!\s)\s*/\s+")
+BREADCRUMB_SPLIT_RE = starting_with(r"[\s>›»/→]", r"(?<!\s)\s*[>›»]\s*|(?<!\s)\s+→\s+|(?<!\s)\s*/\s+")
 
 
 def is_spam_line(line: str) -> bool:

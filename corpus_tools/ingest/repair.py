@@ -10,14 +10,14 @@ from __future__ import annotations
 import re
 from functools import lru_cache
 
-from .textutil import CJK_RANGES, common_chars, common_share, is_cjk, is_pua
+from .textutil import CJK_RANGES, common_chars, common_share, is_cjk, is_pua, starting_with
 
 Edits = list[tuple]
 
 # ----------------------------------------------------------------------------- pinyin
 TONE = "āáǎàēéěèīíǐìōóǒòūúǔùǖǘǚǜńňǹḿ"
-PINYIN_RE = re.compile(
-    rf"(?<=[{CJK_RANGES}?A-Za-z\ue000-\uf8ff])[(（]([a-zü]{{0,6}}[{TONE}][a-zü]{{0,6}})[)）]"
+PINYIN_RE = starting_with(
+    "[(（]", rf"(?<=[{CJK_RANGES}?A-Za-z\ue000-\uf8ff])[(（]([a-zü]{{0,6}}[{TONE}][a-zü]{{0,6}})[)）]"
 )
 
 
@@ -195,7 +195,8 @@ def _word_freq() -> dict[str, int]:
 
 
 SPACED_LINE_RE = re.compile(rf"^(?:[{CJK_RANGES}][ \u3000]){{2,200}}[{CJK_RANGES}]$", re.M)
-SPLIT_WORD_RE = re.compile(rf"(?<=[{CJK_RANGES}])(?:[ \u3000]|[ \u3000]?\d{{1,3}}[ \u3000]|-)(?=[{CJK_RANGES}])")
+SPLIT_WORD_RE = starting_with(
+    "[ \u30000-9-]", rf"(?<=[{CJK_RANGES}])(?:[ \u3000]|[ \u3000]?\d{{1,3}}[ \u3000]|-)(?=[{CJK_RANGES}])")
 
 
 def spacing_edits(text: str, min_freq: int = 50) -> Edits:
@@ -312,7 +313,8 @@ def _opening_cjk(text: str, i: int) -> bool:
 
 
 # ----------------------------------------------------------------------------- placeholders
-PLACEHOLDER_RE = re.compile(r"[xX×Ｘｘ]{2,}|_{2,}|＿{2,}|\*{2,}|＊{2,}|某某|○○|□{2,}|XX")
+PLACEHOLDER_RE = starting_with("[xX×Ｘｘ_＿*＊某○□]",
+                               r"[xX×Ｘｘ]{2,}|_{2,}|＿{2,}|\*{2,}|＊{2,}|某某|○○|□{2,}|XX")
 
 
 def count_placeholders(text: str) -> int:

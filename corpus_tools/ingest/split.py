@@ -11,6 +11,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
+from .textutil import starting_with
+
 CN_DIGITS = {"零": 0, "〇": 0, "o": 0, "O": 0, "0": 0, "一": 1, "二": 2, "两": 2, "三": 3, "四": 4, "五": 5,
              "六": 6, "七": 7, "八": 8, "九": 9}
 NUM = r"(?:\d{1,3}|[一二三四五六七八九十百零〇两]{1,4})"
@@ -237,7 +239,7 @@ def year_of(s: str) -> int | None:
 
 
 BYLINE_DATE_RE = re.compile(r"((?:19[4-9]\d|20[0-3]\d))\s*年\s*\d{1,2}\s*月\s*\d{1,2}\s*日")
-NAME_YEAR_RE = re.compile(r"(?<!\d)(19[4-9]\d|20[0-3]\d)(?!\d)")
+NAME_YEAR_RE = starting_with("[12]", r"(?<!\d)(19[4-9]\d|20[0-3]\d)(?!\d)")
 
 
 def document_year(signoff_year: int | None, title: str | None, body: str) -> tuple[int | None, str | None]:
