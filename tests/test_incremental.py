@@ -44,7 +44,7 @@ def write_pages(folder: Path, ids) -> None:
 
 
 def results(out: Path) -> dict[str, float]:
-    return {str(p.relative_to(out)): p.stat().st_mtime_ns for p in (out / ".work" / "pages").rglob("*.json")}
+    return {str(p.relative_to(out)): p.stat().st_mtime_ns for p in (out / ".work" / "pages").rglob("*.arrow")}
 
 
 @pytest.mark.slow

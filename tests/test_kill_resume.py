@@ -74,7 +74,7 @@ def _check_tables_complete(out: Path) -> int:
 
 
 def _n_results(out: Path) -> int:
-    return sum(1 for _ in (out / ".work" / "pages").rglob("*.json")) if (out / ".work" / "pages").exists() else 0
+    return sum(1 for _ in (out / ".work" / "pages").rglob("*.arrow")) if (out / ".work" / "pages").exists() else 0
 
 
 @pytest.fixture(scope="module")
@@ -89,21 +89,26 @@ def runs(tmp_path_factory):
     t_clean = time.monotonic() - t0
     assert res.returncode == 0, res.stderr
 
-    # killed runs use 2 workers (the reference used 1: the output must not depend on it);
-    # each resumed run has less left to do, so the delays shrink
+    # killed runs use 2 workers (the reference used 1: the output must not depend on it).
+    # The first kill comes at a random early moment; the others once a given number of page
+    # results exist (a timing-free way to land mid-run however fast the pipeline gets)
     rng = random.Random(2024)
     outcomes = []
-    for k in range(4):
-        delay = rng.uniform(0.3, 0.6) * t_clean * (0.8 ** k)
+    for k, target in enumerate((None, 40, 150, 260)):
         proc = subprocess.Popen(_cmd(inp, killed), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
                                 start_new_session=True)
-        time.sleep(delay)
+        if target is None:
+            time.sleep(rng.uniform(0.2, 0.5) * t_clean)
+        else:
+            deadline = time.monotonic() + 60
+            while proc.poll() is None and _n_results(killed) < target and time.monotonic() < deadline:
+                time.sleep(0.01)
         finished = proc.poll() is not None
         if not finished:
             os.killpg(proc.pid, signal.SIGKILL)  # the CLI and its worker processes
         proc.wait(timeout=30)
         n_tables = _check_tables_complete(killed)  # never a truncated table
-        outcomes.append({"delay": round(delay, 2), "state": "finished" if finished else "killed",
+        outcomes.append({"target": target, "state": "finished" if finished else "killed",
                          "tables": n_tables, "page_results": _n_results(killed)})
     print(f"clean run {t_clean:.2f}s; kill points: {outcomes}")
     res = subprocess.run(_cmd(inp, killed), capture_output=True, text=True, timeout=120)

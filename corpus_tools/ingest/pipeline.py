@@ -29,33 +29,11 @@ from .. import __version__
 from ..store import _UMASK, atomic_write_json
 from . import boilerplate, convert, repair, split
 from .sources import HTML_SUFFIXES, PageError, Source, decode, discover, html_to_text, read_bytes, sha256
+from .results import (PAGE_COLUMNS, SUFFIX, TABLES, read_result, schema, valid_result,
+                      write_result)
 from .tracked import TrackedText, span_to_raw
 
-PAGE_COLUMNS = ["page_id", "source", "sha256", "format", "encoding", "script", "status", "error",
-                "n_chars_raw", "n_chars_kept", "n_chars_removed", "n_documents", "title",
-                "announced_documents", "truncated", "n_repairs", "n_mojibake"]
-DOC_COLUMNS = ["doc_id", "page_id", "source", "index", "title", "text", "raw_start", "raw_end", "signoff",
-               "year", "year_source", "n_chars", "n_placeholders", "n_mojibake", "script"]
-REMOVED_COLUMNS = ["page_id", "raw_start", "raw_end", "text", "replacement", "kind", "reason", "rules"]
-
-
-def _schema(columns: list[str], types: dict[str, str]):
-    """A fixed Arrow schema (so a batch in which a column is all null still fits)."""
-    import pyarrow as pa
-
-    kinds = {"str": pa.string(), "int": pa.int64(), "bool": pa.bool_(), "float": pa.float64()}
-    return pa.schema([(c, kinds[types.get(c, "str")]) for c in columns])
-
-
-PAGE_TYPES = {"n_chars_raw": "int", "n_chars_kept": "int", "n_chars_removed": "int", "n_documents": "int",
-              "announced_documents": "int", "truncated": "bool", "n_repairs": "int", "n_mojibake": "int"}
-DOC_TYPES = {"index": "int", "raw_start": "int", "raw_end": "int", "year": "int", "n_chars": "int",
-             "n_placeholders": "int", "n_mojibake": "int"}
-REMOVED_TYPES = {"raw_start": "int", "raw_end": "int"}
-SECTION_TYPES = {"level": "int", "style": "int", "number": "int", "start": "int", "end": "int", "inline": "bool"}
-
-
-RESULT_FORMAT = 2  # bump when the per-page result files change shape (it is part of the cache key)
+RESULT_FORMAT = 3  # bump when the per-page result files change shape (it is part of the cache key)
 
 
 @dataclass(frozen=True)
@@ -358,7 +336,7 @@ def _error_page(src: Source, err: str) -> PageResult:
 
 
 def _cache_path(work: Path, digest: str, config: IngestConfig, tdigest: str, is_html: bool) -> Path:
-    return work / "pages" / digest[:2] / f"{digest}-{config.digest()}-{tdigest}{'-h' if is_html else ''}.json"
+    return work / "pages" / digest[:2] / f"{digest}-{config.digest()}-{tdigest}{'-h' if is_html else ''}{SUFFIX}"
 
 
 def _process_shard(args: tuple[list[Source], frozenset[bytes], IngestConfig, str]) -> list[str]:
@@ -372,7 +350,7 @@ def _process_shard(args: tuple[list[Source], frozenset[bytes], IngestConfig, str
         data, err = _read(src, config)
         if data is None:
             res = _error_page(src, err)
-            path = work_p / "errors" / (hashlib.sha256(src.rel.encode()).hexdigest() + ".json")
+            path = work_p / "errors" / (hashlib.sha256(src.rel.encode()).hexdigest() + SUFFIX)
             _write_result(path, res)
             out.append(str(path))
             continue
@@ -397,45 +375,23 @@ def _process_shard(args: tuple[list[Source], frozenset[bytes], IngestConfig, str
 
 
 def _write_result(path: Path, res: PageResult) -> None:
-    """A page result, written atomically (temp + rename; no fsync: it is a cache — a file
-    that did not survive a crash is simply recomputed, see :func:`_valid_result`)."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    blob = json.dumps({"page": res.page, "documents": res.documents, "removed": res.removed,
-                       "sections": res.sections}, ensure_ascii=False)
-    tmp.write_text(blob + "\n", encoding="utf-8")
-    os.replace(tmp, path)
+    write_result(path, {"pages": [res.page], "documents": res.documents, "removed": res.removed,
+                        "sections": res.sections})
 
 
-def _valid_result(path: Path) -> bool:
-    try:
-        with open(path, "rb") as fh:
-            fh.seek(-1, os.SEEK_END)
-            return fh.read(1) == b"\n"
-    except OSError:
-        return False
+_valid_result = valid_result
 
 
-def _load_result(path: str, src: Source) -> PageResult:
-    d = json.loads(Path(path).read_text(encoding="utf-8"))
-    res = PageResult(d["page"], d["documents"], d["removed"], d["sections"])
-    # content-keyed results are shared by identical files: the source is this one
-    res.page["source"] = src.rel
-    for doc in res.documents:
-        doc["source"] = src.rel
-    apply_metadata(res, src)
-    return res
-
-
-def apply_metadata(res: PageResult, src: Source) -> None:
+def apply_metadata(docs: list[dict], src: Source) -> None:
     """Years and titles from outside the text: a metadata sidecar next to the pages
     (``index.jsonl``/``metadata.jsonl`` rows with ``file`` and ``year``/``title``) beats
     years guessed from the text; a year in the file name beats a year merely mentioned
-    early in the text. Sign-off dates always win."""
+    early in the text. Sign-off dates always win. ``docs``: dicts with ``year``,
+    ``year_source`` and ``title``, changed in place."""
     meta = src.meta or {}
     fyear = split.year_in_name(src.rel)
-    single = len(res.documents) == 1
-    for doc in res.documents:
+    single = len(docs) == 1
+    for doc in docs:
         if meta.get("year") and doc.get("year_source") != "signoff":
             doc["year"], doc["year_source"] = int(meta["year"]), "metadata"
         elif fyear and doc.get("year_source") in (None, "text"):
@@ -444,6 +400,43 @@ def apply_metadata(res: PageResult, src: Source) -> None:
             doc["title"] = str(meta["title"])
         if not doc.get("title"):  # last resort, per file (results are shared by identical files)
             doc["title"] = Path(src.rel).stem
+
+
+def _set_columns(table, values: dict[str, list]):
+    """``table`` with some columns replaced (same types)."""
+    import pyarrow as pa
+
+    for name, vals in values.items():
+        i = table.schema.get_field_index(name)
+        table = table.set_column(i, table.schema.field(i), pa.array(vals, table.schema.field(i).type))
+    return table
+
+
+def _load_result(path: str, src: Source, page_id: str | None = None) -> tuple[dict, dict]:
+    """One page result ready for the merge: (page row, {table: Arrow table}). Content-keyed
+    results are shared by identical files, so the source (and file-based metadata) is this
+    file's; ``page_id`` renames a second copy of identical bytes."""
+    tabs = read_result(path)
+    page = tabs["pages"].to_pylist()[0]
+    page["source"] = src.rel
+    old = page["page_id"]
+    new = page_id or old
+    page["page_id"] = new
+    docs = tabs["documents"]
+    meta = [dict(zip(("title", "year", "year_source"), row)) for row in
+            zip(*(docs.column(c).to_pylist() for c in ("title", "year", "year_source")))]
+    apply_metadata(meta, src)
+    fix = {"source": [src.rel] * docs.num_rows, **{c: [m[c] for m in meta] for c in ("title", "year", "year_source")}}
+    if new != old:
+        fix["page_id"] = [new] * docs.num_rows
+        fix["doc_id"] = [f"{new}{d[len(old):]}" for d in docs.column("doc_id").to_pylist()]
+        tabs["removed"] = _set_columns(tabs["removed"], {"page_id": [new] * tabs["removed"].num_rows})
+        secs = tabs["sections"]
+        tabs["sections"] = _set_columns(secs, {c: [v if v is None else f"{new}{v[len(old):]}"
+                                                   for v in secs.column(c).to_pylist()]
+                                               for c in ("doc_id", "section_id", "parent_id")})
+    tabs["documents"] = _set_columns(docs, fix)
+    return page, tabs
 
 
 @dataclass
@@ -471,7 +464,7 @@ class _TableWriter:
         import pyarrow.parquet as pq
 
         self.path, self.columns = path, columns
-        self.schema = _schema(columns, types)
+        self.schema = schema(columns, types)
         self.tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
         self.writer = pq.ParquetWriter(self.tmp, self.schema, compression="zstd", write_statistics=False)
 
@@ -479,6 +472,11 @@ class _TableWriter:
         import pyarrow as pa
 
         self.writer.write_table(pa.Table.from_pylist(rows, schema=self.schema))  # missing keys → null
+
+    def write_tables(self, tables: list) -> None:
+        import pyarrow as pa
+
+        self.writer.write_table(pa.concat_tables(tables))
 
     def close(self) -> None:
         self.writer.close()
@@ -558,53 +556,36 @@ def _run_passes(sources, shards, config, work, out, engine, workers, address, pr
 def _write_corpus(sources, result_paths, templates, config, out, work, skipped, timings) -> IngestSummary:
     """Stream the page results in source order into the tables; manifest last."""
     t0 = time.perf_counter()
-    tables = [("pages", PAGE_COLUMNS, PAGE_TYPES), ("documents", DOC_COLUMNS, DOC_TYPES),
-              ("removed", REMOVED_COLUMNS, REMOVED_TYPES)]
-    if config.sections:
-        from ..sections import COLUMNS as SECTION_COLUMNS
-
-        tables.append(("sections", SECTION_COLUMNS, SECTION_TYPES))
-    writers = {name: _TableWriter(out / f"{name}.parquet", cols, types) for name, cols, types in tables}
+    names = [n for n in TABLES if n != "sections" or config.sections]
+    writers = {name: _TableWriter(out / f"{name}.parquet", *TABLES[name]) for name in names}
     all_pages: list[dict] = []
     seen_ids: Counter = Counter()
-    batch: dict[str, list[dict]] = {name: [] for name in writers}
-    n_docs = n_removed = n_sections = 0
+    pages_batch: list[dict] = []
+    batch: dict[str, list] = {name: [] for name in names if name != "pages"}
+    n = {name: 0 for name in names}
 
     def flush() -> None:
-        if not batch["pages"]:
+        if not pages_batch:
             return
-        for name, rows in batch.items():
-            writers[name].write(rows)
-            batch[name] = []
+        writers["pages"].write(pages_batch)
+        pages_batch.clear()
+        for name, tabs in batch.items():
+            writers[name].write_tables(tabs)
+            tabs.clear()
 
     for src, rp in zip(sources, result_paths):
-        res = _load_result(rp, src)
-        pid = res.page["page_id"]
+        page, tabs = _load_result(rp, src)
+        pid = page["page_id"]
         seen_ids[pid] += 1
         if seen_ids[pid] > 1:  # identical bytes under two names: unique, deterministic ids
-            new = f"{pid}~{seen_ids[pid]}"
-            res.page["page_id"] = new
-            for d in res.documents:
-                d["page_id"], d["doc_id"] = new, f"{new}-{d['index']:02d}"
-            for r in res.removed:
-                r["page_id"] = new
-            for sec in res.sections:
-                old = sec["doc_id"]
-                sec["doc_id"] = f"{new}{old[len(pid):]}"
-                sec["section_id"] = f"{new}{sec['section_id'][len(pid):]}"
-                if sec["parent_id"]:
-                    sec["parent_id"] = f"{new}{sec['parent_id'][len(pid):]}"
-        batch["pages"].append(res.page)
-        batch["documents"].extend(res.documents)
-        batch["removed"].extend(res.removed)
-        if "sections" in batch:
-            batch["sections"].extend(res.sections)
-            n_sections += len(res.sections)
-        all_pages.append({k: res.page[k] for k in ("source", "sha256", "status", "error", "n_chars_raw",
-                                                   "n_chars_kept", "n_chars_removed", "n_documents", "script")})
-        n_docs += len(res.documents)
-        n_removed += len(res.removed)
-        if len(batch["pages"]) >= BATCH_PAGES:
+            page, tabs = _load_result(rp, src, f"{pid}~{seen_ids[pid]}")
+        pages_batch.append(page)
+        for name in batch:
+            batch[name].append(tabs[name])
+            n[name] += tabs[name].num_rows
+        all_pages.append({k: page[k] for k in ("source", "sha256", "status", "error", "n_chars_raw",
+                                               "n_chars_kept", "n_chars_removed", "n_documents", "script")})
+        if len(pages_batch) >= BATCH_PAGES:
             flush()
     flush()
     for w in writers.values():
@@ -619,8 +600,8 @@ def _write_corpus(sources, result_paths, templates, config, out, work, skipped, 
         "tool": "corpus-tools", "version": __version__, "config": asdict(config), "config_digest": config.digest(),
         "inputs": [{"source": p["source"], "sha256": p["sha256"], "status": p["status"]} for p in all_pages],
         "skipped_files": sorted(skipped),
-        "counts": {"pages": len(all_pages), **status_counts, "documents": n_docs, "removed_spans": n_removed,
-                   "sections": n_sections if config.sections else None,
+        "counts": {"pages": len(all_pages), **status_counts, "documents": n["documents"],
+                   "removed_spans": n["removed"], "sections": n["sections"] if config.sections else None,
                    "chars_raw": int(pages_df["n_chars_raw"].fillna(0).sum()),
                    "chars_kept": int(pages_df["n_chars_kept"].fillna(0).sum()),
                    "templates_learned": len(templates)},
@@ -630,4 +611,4 @@ def _write_corpus(sources, result_paths, templates, config, out, work, skipped, 
     # timings vary run to run: they go to a separate file so the manifest is byte-identical
     atomic_write_json(out / "manifest.json", manifest)
     atomic_write_json(work / "timings.json", timings)
-    return IngestSummary(out, pages_df, n_docs, status_counts, timings, sorted(skipped))
+    return IngestSummary(out, pages_df, n["documents"], status_counts, timings, sorted(skipped))
