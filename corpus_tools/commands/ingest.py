@@ -87,11 +87,20 @@ def print_summary(summary, file=sys.stdout) -> None:
     conv = int((pages["script"].isin(["traditional", "mixed"])).sum())
     print(f"corpus written to {summary.out}/", file=file)
     print(f"pages: {len(pages)} (ok {c['ok']}, empty {c['empty']}, error {c['error']}); documents: {summary.n_documents}", file=file)
-    per_page = ", ".join(str(int(n)) for n in pages.loc[pages.status == "ok", "n_documents"])
+    counts = [int(n) for n in pages.loc[pages.status == "ok", "n_documents"]]
+    if len(counts) <= 20:
+        per_page = ", ".join(map(str, counts))
+    else:  # a distribution, not thousands of numbers
+        from collections import Counter
+
+        per_page = "; ".join(f"{k} docs: {v} pages" for k, v in sorted(Counter(counts).items()))
     print(f"documents per page: {per_page}", file=file)
     print(f"characters kept: {kept:,}; removed: {removed:,}; traditional/mixed pages converted: {conv}", file=file)
-    for row in pages[pages.status == "error"].itertuples():
+    for row in pages[pages.status == "error"].head(20).itertuples():
         print(f"error: {row.source}: {row.error}", file=sys.stderr)
+    n_err = int((pages.status == "error").sum())
+    if n_err > 20:
+        print(f"... and {n_err - 20} more errors (see pages.parquet, status == 'error')", file=sys.stderr)
 
 
 def run(args: argparse.Namespace) -> int:
