@@ -102,12 +102,12 @@ class TrackedText:
         already-edited segments absorbs them whole (their text outside the edit is kept in
         the replacement) and the rule names are joined with ``+``.
         """
-        todo = sorted(Edit(*e) for e in edits)  # by (start, end); equal spans overlap (an error)
+        todo = sorted(edits)  # plain tuples, by (start, end); equal spans overlap (an error)
         if not todo:
             return
         out = self._split_kept(todo)
         if out is None:
-            out = self._edit_general(todo)
+            out = self._edit_general([Edit(*e) for e in todo])
         # splits only ever put a kept piece next to an edited segment, so kept runs stay
         # maximal without a merge pass (check() asserts it)
         self.segs = out
@@ -115,14 +115,14 @@ class TrackedText:
         # the text outside the edit as it was): O(edits) slices instead of a join of all segments
         old, parts, pos = self.text, [], 0
         for e in todo:
-            parts.append(old[pos:e.start])
-            parts.append(e.replacement)
-            pos = e.end
+            parts.append(old[pos:e[0]])
+            parts.append(e[2])
+            pos = e[1]
         parts.append(old[pos:])
         self._text = "".join(parts)
         self._starts = None
 
-    def _split_kept(self, todo: list[Edit]) -> list[Seg] | None:
+    def _split_kept(self, todo: list[tuple]) -> list[Seg] | None:
         """The common case, fast: every edit lies inside one kept segment, so it only splits
         that segment. None when some edit touches an edited segment (general path)."""
         segs = self.segs
@@ -133,12 +133,13 @@ class TrackedText:
         c_start = c_off = 0
         prev_end = 0
         for e in todo:
-            if e.start >= e.end or e.start < prev_end:
+            start, end, repl, rule = e[0], e[1], e[2], e[3]
+            if start >= end or start < prev_end:
                 raise ValueError(f"empty, inverted or overlapping edit {e[:2]}")
-            prev_end = e.end
-            j = bisect.bisect_right(starts, e.start) - 1
+            prev_end = end
+            j = bisect.bisect_right(starts, start) - 1
             seg = segs[j]
-            if seg.rule is not None or e.end > starts[j] + seg.length:
+            if seg.rule is not None or end > starts[j] + seg.length:
                 return None
             if seg is not cur:
                 if cur is not None and c_off < cur.length:
@@ -146,11 +147,11 @@ class TrackedText:
                 out.extend(segs[i:j])
                 i = j + 1
                 cur, c_start, c_off = seg, starts[j], 0
-            a, b = e.start - c_start, e.end - c_start
+            a, b = start - c_start, end - c_start
             if a > c_off:
                 out.append(cur.piece(c_off, a))
-            out.append(Seg(cur.raw_start + a, cur.raw_start + b, e.replacement, e.rule,
-                           e.kind or ("removed" if e.replacement == "" else "repair")))
+            kind = e[4] if len(e) > 4 and e[4] else ("removed" if repl == "" else "repair")
+            out.append(Seg(cur.raw_start + a, cur.raw_start + b, repl, rule, kind))
             c_off = b
         if cur is not None and c_off < cur.length:
             out.append(cur.piece(c_off, cur.length))
