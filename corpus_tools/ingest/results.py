@@ -66,9 +66,13 @@ def write_result(path: Path, rows: dict[str, list[dict]]) -> None:
         blob = sink.getvalue()
         parts += [struct.pack("<Q", blob.size), blob.to_pybytes()]
     parts.append(TRAILER)
-    path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    with open(tmp, "wb") as fh:
+    try:
+        fh = open(tmp, "wb")
+    except FileNotFoundError:  # first result in this folder (no mkdir per file: it is costly)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fh = open(tmp, "wb")
+    with fh:
         fh.write(b"".join(parts))
     os.replace(tmp, path)
 
