@@ -36,7 +36,14 @@ Token cache
 length filtering, so changing stopwords never re-segments) under
 ``CORPUS_DIR/cache/tokens/<settings-fingerprint>/part-*.parquet``: one row per distinct text,
 keyed by the SHA-256 of the text; the directory name is the SHA-256 of the dictionary
-contents + segmentation settings + backend. Parquet only, never pickle.
+contents + segmentation settings + backend. Parquet only, never pickle. A part holds
+``text_sha``, ``tokens`` and ``n_tokens`` in small row groups, so knowing what is cached
+reads only the key and count columns, and fetching tokens reads only the row groups needed.
+
+:func:`fill_token_cache` (``corpus-tools tokenize``) streams ``documents.parquet``, hashes
+the texts, and hands shards of uncached rows to worker processes (or Ray); each worker
+reads its rows, segments them and writes its own part, so no tokens travel between
+processes and a warm run only hashes the texts.
 """
 from __future__ import annotations
 
@@ -47,7 +54,7 @@ import os
 import re
 import threading
 from collections.abc import Iterable, Iterator, Sequence
-from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
 from typing import Any, Union
@@ -70,6 +77,9 @@ _NUMBER = re.compile(r"^[\d０-９.．,，%％+\-]+$|^[零〇一二三四五六�
 _PLACEHOLDER = re.compile(r"^(?:[_＿]+|[xX×]+|\d*[xX]{2,}\d*|某某+)$")
 # jieba's finalseg splits non-Han runs with this pattern; jieba-rs keeps them whole
 _RE_SKIP = re.compile(r"([a-zA-Z0-9]+(?:\.\d+)?%?)")
+# an ASCII letter/digit next to a non-Han, non-alphanumeric character inside one NUL-joined token
+_IN_TOKEN_PAIR = re.compile(r"[a-zA-Z0-9][^\x00a-zA-Z0-9\u4e00-\u9fff\u3400-\u4dbf]"
+                            r"|[^\x00a-zA-Z0-9\u4e00-\u9fff\u3400-\u4dbf][a-zA-Z0-9]")
 
 
 def resource_path(name: str) -> Path:
@@ -183,15 +193,33 @@ def _resolve_backend(backend: str) -> str:
     return backend
 
 
+def _split_token(t: str) -> list[str]:
+    """One token split the way jieba's HMM path splits non-Han runs (``qq.com`` -> qq . com)."""
+    if (len(t) > 1 and not _HAN.search(t) and not t.isspace()
+            and _RE_SKIP.search(t) and not _RE_SKIP.fullmatch(t)):
+        return [x for x in _RE_SKIP.split(t) if x]
+    return [t]
+
+
 def _split_non_han(tokens: list[str]) -> list[str]:
-    """Split non-Han tokens the way jieba's HMM path does (``qq.com`` -> qq . com)."""
+    """Apply :func:`_split_token` to every token. Only a token with an ASCII letter or digit
+    next to a non-Han, non-alphanumeric character can change, so one regex scan over the
+    NUL-joined tokens finds the few to look at (a per-token loop costs a third of the cut)."""
+    joined = "\x00".join(tokens)
+    m = _IN_TOKEN_PAIR.search(joined)
+    if m is None:
+        return tokens
+    if joined.count("\x00") != len(tokens) - 1:  # NUL inside a token: token by token
+        return [x for t in tokens for x in _split_token(t)]
     out: list[str] = []
-    for t in tokens:
-        if (len(t) > 1 and not _HAN.search(t) and not t.isspace()
-                and _RE_SKIP.search(t) and not _RE_SKIP.fullmatch(t)):
-            out.extend(x for x in _RE_SKIP.split(t) if x)
-        else:
-            out.append(t)
+    i = pos = 0  # tokens[i] starts at joined[pos]
+    while m is not None:
+        j = i + joined.count("\x00", pos, m.start())
+        out.extend(tokens[i:j])
+        out.extend(_split_token(tokens[j]))
+        i, pos = j + 1, joined.find("\x00", m.start()) + 1
+        m = _IN_TOKEN_PAIR.search(joined, pos) if pos else None
+    out.extend(tokens[i:])
     return out
 
 
@@ -350,9 +378,115 @@ def text_sha(text: str) -> str:
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
+PART_ROWS = 64  # rows per row group of a cache part: the unit of a token read and of a worker's batch
+
+
+@dataclass(frozen=True)
+class _PartIndex:
+    """A cache part without its tokens: keys and token counts in row order, first row of each row group."""
+    shas: list[str]
+    n_tokens: list[int]
+    group_starts: list[int]  # one more entry than row groups: the row count
+
+
+@dataclass(frozen=True)
+class _CacheIndex:
+    """Every key of a cache directory: ``where[sha] = (part number, row)`` (first part wins)."""
+    parts: list[Path]
+    infos: list[_PartIndex]
+    where: dict[str, tuple[int, int]]
+
+    def n_tokens(self, sha: str) -> int:
+        pos, row = self.where[sha]
+        return self.infos[pos].n_tokens[row]
+
+
+_PART_INDEX: dict[str, tuple[tuple[int, int], _PartIndex]] = {}  # part path -> (size, mtime), index
+_CACHE_INDEX: dict[str, tuple[tuple, _CacheIndex]] = {}  # cache dir -> (part signatures, index)
+
+
+def _stat_key(path: Path) -> tuple[int, int]:
+    st = path.stat()
+    return st.st_size, st.st_mtime_ns
+
+
+def _read_part_index(path: Path) -> _PartIndex:
+    """Keys and token counts of one part (memoised per file): reads the ``text_sha`` and
+    ``n_tokens`` columns only (the token lists for parts written before ``n_tokens`` existed)."""
+    import pyarrow.compute as pc
+    import pyarrow.parquet as pq
+
+    key = _stat_key(path)
+    hit = _PART_INDEX.get(str(path))
+    if hit and hit[0] == key:
+        return hit[1]
+    pf = pq.ParquetFile(path)
+    has_counts = "n_tokens" in pf.schema_arrow.names
+    table = pf.read(columns=["text_sha", "n_tokens" if has_counts else "tokens"])
+    counts = table.column(1) if has_counts else pc.list_value_length(table.column(1))
+    starts = [0]
+    for g in range(pf.num_row_groups):
+        starts.append(starts[-1] + pf.metadata.row_group(g).num_rows)
+    info = _PartIndex(table.column(0).to_pylist(), counts.to_pylist(), starts)
+    _PART_INDEX[str(path)] = (key, info)
+    return info
+
+
+class _PartWriter:
+    """Stream rows into a new cache part, one row group per :meth:`write`; :meth:`close`
+    renames the temporary file to ``part-<hash of the sorted keys>.parquet`` (atomic)."""
+
+    def __init__(self, directory: Path):
+        import secrets
+
+        directory.mkdir(parents=True, exist_ok=True)
+        self.dir, self.tmp = directory, directory / f".part-{os.getpid()}-{secrets.token_hex(6)}.tmp"
+        self.keys: list[str] = []
+        self._writer: Any = None
+
+    def write(self, keys: Sequence[str], tokens: Any) -> None:
+        """Append rows: ``tokens`` is a list of token lists or an Arrow list<string> array."""
+        import pyarrow as pa
+        import pyarrow.compute as pc
+        import pyarrow.parquet as pq
+
+        if not keys:
+            return
+        toks = tokens if isinstance(tokens, pa.Array) else pa.array(tokens, pa.list_(pa.string()))
+        table = pa.table({"text_sha": pa.array(keys, pa.string()), "tokens": toks,
+                          "n_tokens": pc.list_value_length(toks).cast(pa.int32())})
+        if self._writer is None:
+            self._writer = pq.ParquetWriter(self.tmp, table.schema, compression="zstd", use_dictionary=False,
+                                           write_statistics=False)
+        self._writer.write_table(table, row_group_size=PART_ROWS)
+        self.keys.extend(keys)
+
+    def close(self) -> Path | None:
+        """Publish the part (None and no file when nothing was written)."""
+        if self._writer is None:
+            return None
+        self._writer.close()
+        with open(self.tmp, "rb") as fh:
+            os.fsync(fh.fileno())
+        name = hashlib.sha256("\n".join(sorted(self.keys)).encode()).hexdigest()[:20]
+        target = self.dir / f"part-{name}.parquet"
+        os.replace(self.tmp, target)
+        return target
+
+    def abort(self) -> None:
+        if self._writer is not None:
+            self._writer.close()
+        self.tmp.unlink(missing_ok=True)
+
+
 class TokenCache:
     """Raw segmentations keyed by text SHA-256, stored as Parquet parts in one directory per
-    segmenter fingerprint. Parts are written atomically; concurrent writers only add parts."""
+    segmenter fingerprint. Parts are written atomically; concurrent writers only add parts.
+
+    A part has columns ``text_sha``, ``tokens``, ``n_tokens`` in the order the texts were
+    segmented, in row groups of :data:`PART_ROWS`. Which keys are cached costs reading the
+    ``text_sha``/``n_tokens`` columns of each part once per process (:meth:`index`);
+    :meth:`get_many` then reads only the row groups holding wanted keys."""
 
     MAX_PARTS = 64
 
@@ -364,27 +498,57 @@ class TokenCache:
     def parts(self) -> list[Path]:
         return sorted(self.dir.glob("part-*.parquet")) if self.dir.exists() else []
 
+    def index(self) -> _CacheIndex:
+        """Where every cached key is (memoised until the set of parts changes)."""
+        parts = self.parts()
+        sig = tuple((p.name, *_stat_key(p)) for p in parts)
+        hit = _CACHE_INDEX.get(str(self.dir))
+        if hit and hit[0] == sig:
+            return hit[1]
+        infos = [_read_part_index(p) for p in parts]
+        where: dict[str, tuple[int, int]] = {}
+        for pos, info in enumerate(infos):
+            for row, sha in enumerate(info.shas):
+                where.setdefault(sha, (pos, row))
+        idx = _CacheIndex(parts, infos, where)
+        _CACHE_INDEX[str(self.dir)] = (sig, idx)
+        return idx
+
     def get_many(self, shas: Iterable[str]) -> dict[str, list[str]]:
+        """Cached tokens of those ``shas`` that are cached."""
+        try:
+            return self._get_many(set(shas))
+        except FileNotFoundError:  # a part was compacted away meanwhile: look again
+            return self._get_many(set(shas))
+
+    def _get_many(self, wanted: set[str]) -> dict[str, list[str]]:
+        from bisect import bisect_right
+
         import pyarrow.parquet as pq
 
-        wanted = set(shas)
+        idx = self.index()
+        by_part: dict[int, list[tuple[int, str]]] = {}
+        for sha in wanted:
+            loc = idx.where.get(sha)
+            if loc is not None:
+                by_part.setdefault(loc[0], []).append((loc[1], sha))
         found: dict[str, list[str]] = {}
-        for part in self.parts():
-            if len(found) == len(wanted):
-                break
-            table = pq.read_table(part)
-            for sha, toks in zip(table.column("text_sha").to_pylist(), table.column("tokens").to_pylist()):
-                if sha in wanted and sha not in found:
-                    found[sha] = toks
+        for pos, rows in sorted(by_part.items()):
+            starts = idx.infos[pos].group_starts
+            groups = sorted({bisect_right(starts, row) - 1 for row, _ in rows})
+            offset, local = 0, {}
+            for g in groups:  # row of the part -> row of the table of the groups read
+                local[g] = offset - starts[g]
+                offset += starts[g + 1] - starts[g]
+            table = pq.ParquetFile(idx.parts[pos]).read_row_groups(groups, columns=["tokens"])
+            take = [row + local[bisect_right(starts, row) - 1] for row, _ in rows]
+            for (_, sha), toks in zip(rows, table.column(0).take(take).to_pylist()):
+                found[sha] = toks
         return found
 
-    def put_many(self, items: dict[str, list[str]]) -> None:
-        if not items:
-            return
-        import pyarrow as pa
-        import pyarrow.parquet as pq
-        from .store import atomic_write_bytes, atomic_write_json
-        import io
+    def ensure_dir(self) -> None:
+        """Create the directory and its ``settings.json``."""
+        from .store import atomic_write_json
 
         self.dir.mkdir(parents=True, exist_ok=True)
         meta = self.dir / "settings.json"
@@ -393,36 +557,43 @@ class TokenCache:
                 "format": CACHE_FORMAT_VERSION, "backend": self.segmenter.backend, "hmm": self.segmenter.hmm,
                 "n_user_words": len(self.segmenter.entries), "fingerprint": self.segmenter.fingerprint,
             })
-        keys = sorted(items)
-        table = pa.table({"text_sha": pa.array(keys, pa.string()),
-                          "tokens": pa.array([items[k] for k in keys], pa.list_(pa.string()))})
-        buf = io.BytesIO()
-        pq.write_table(table, buf, compression="zstd")
-        name = hashlib.sha256("\n".join(keys).encode()).hexdigest()[:20]
-        atomic_write_bytes(self.dir / f"part-{name}.parquet", buf.getvalue())
+
+    def writer(self) -> _PartWriter:
+        self.ensure_dir()
+        return _PartWriter(self.dir)
+
+    def put_many(self, items: dict[str, list[str]]) -> None:
+        if not items:
+            return
+        w = self.writer()
+        keys = list(items)
+        for start in range(0, len(keys), PART_ROWS):
+            w.write(keys[start:start + PART_ROWS], [items[k] for k in keys[start:start + PART_ROWS]])
+        w.close()
+        self.maybe_compact()
+
+    def maybe_compact(self) -> None:
         if len(self.parts()) > self.MAX_PARTS:
             self.compact()
 
     def compact(self) -> None:
-        """Merge all parts into one (drops duplicate texts)."""
-        import pyarrow as pa
+        """Merge all parts into one (drops duplicate texts), one row group at a time."""
         import pyarrow.parquet as pq
-        from .store import atomic_write_bytes
-        import io
 
-        parts = self.parts()
-        if len(parts) <= 1:
+        idx = self.index()
+        if len(idx.parts) <= 1:
             return
-        table = pa.concat_tables([pq.read_table(p) for p in parts])
-        df = table.to_pandas().drop_duplicates("text_sha").sort_values("text_sha")
-        merged = pa.table({"text_sha": pa.array(df["text_sha"].tolist(), pa.string()),
-                           "tokens": pa.array(df["tokens"].map(list).tolist(), pa.list_(pa.string()))})
-        buf = io.BytesIO()
-        pq.write_table(merged, buf, compression="zstd")
-        name = hashlib.sha256("\n".join(df["text_sha"]).encode()).hexdigest()[:20]
-        target = self.dir / f"part-{name}.parquet"
-        atomic_write_bytes(target, buf.getvalue())
-        for p in parts:
+        w = self.writer()
+        for pos, (part, info) in enumerate(zip(idx.parts, idx.infos)):
+            pf = pq.ParquetFile(part)
+            for g in range(pf.num_row_groups):
+                lo, hi = info.group_starts[g], info.group_starts[g + 1]
+                keep = [r for r in range(lo, hi) if idx.where[info.shas[r]] == (pos, r)]
+                if keep:
+                    toks = pf.read_row_group(g, columns=["tokens"]).column(0)
+                    w.write([info.shas[r] for r in keep], toks.take([r - lo for r in keep]).combine_chunks())
+        target = w.close()
+        for p in idx.parts:
             if p != target:
                 p.unlink(missing_ok=True)
 
@@ -443,38 +614,145 @@ def token_cache_dir(data: Any, cache_dir: Any = "auto") -> Path | None:
     return None
 
 
+# --------------------------------------------------------------------------- streaming input
+
+def _documents_file(data: Any, unit: str) -> Path | None:
+    """``documents.parquet`` of a corpus (path) when ``unit="document"`` (read in batches), else None."""
+    from .store import Corpus
+
+    if unit != "document" or not isinstance(data, (Corpus, str, os.PathLike)):
+        return None
+    path = Path(data.path if isinstance(data, Corpus) else data) / "documents.parquet"
+    return path if path.exists() else None
+
+
+def _iter_doc_texts(path: str | os.PathLike, rows: Sequence[int] | None = None,
+                    batch_size: int = 1024) -> Iterator[tuple[int, str]]:
+    """``(row, text)`` of a documents file, reading the text column ``batch_size`` rows at a
+    time; with ``rows`` (sorted) only those rows, from the row groups that hold them."""
+    from bisect import bisect_left
+
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    pf = pq.ParquetFile(path)
+    pos = 0
+    for g in range(pf.num_row_groups):
+        end = pos + pf.metadata.row_group(g).num_rows
+        if rows is not None and bisect_left(rows, pos) == bisect_left(rows, end):
+            pos = end  # no wanted row in this group: not read
+            continue
+        for batch in pf.iter_batches(batch_size=batch_size, row_groups=[g], columns=["text"], use_threads=False):
+            n = batch.num_rows
+            want = range(pos, pos + n) if rows is None else rows[bisect_left(rows, pos):bisect_left(rows, pos + n)]
+            if want:
+                vals = batch.column(0).slice(want[0] - pos, want[-1] - want[0] + 1).to_pylist()
+                for r in want:
+                    yield r, vals[r - want[0]] or ""
+            pos += n
+            if rows is not None and pos > rows[-1]:
+                return
+        pos = end
+        pa.default_memory_pool().release_unused()  # Arrow's allocator keeps freed pages otherwise
+
+
+def _clean_text(t: Any) -> str:
+    return "" if t is None or (isinstance(t, float) and t != t) else str(t)
+
+
+def _iter_unit_texts(data: Any, unit: str) -> Iterator[str]:
+    """Texts of every unit in :func:`~corpus_tools.analysis.units.as_units` order; streamed
+    from ``documents.parquet`` for documents of a corpus."""
+    path = _documents_file(data, unit)
+    if path is not None:
+        yield from (t for _, t in _iter_doc_texts(path))
+        return
+    from .analysis.units import as_units
+
+    yield from map(_clean_text, as_units(data, unit)["text"].tolist())
+
+
 # --------------------------------------------------------------------------- workers
 
-_WORKER_SEG: Segmenter | None = None
+SHARDS = 16  # texts to segment are cut into about this many shards (one cache part each) ...
+SHARD_MIN_CHARS = 500_000  # ... of at least this many characters
+SHARD_MAX_CHARS = 10_000_000  # ... and at most this many
 
 
-def _worker_init(seg: Segmenter) -> None:
-    global _WORKER_SEG
-    _WORKER_SEG = seg
-    seg._get()  # load the dictionary once per worker
+@dataclass(frozen=True)
+class _Shard:
+    """One task: segment these rows of a documents file (or these texts) into one new cache part."""
+    cache_root: str
+    segmenter: Segmenter
+    path: str | None = None
+    rows: tuple[int, ...] = ()
+    texts: tuple[str, ...] = ()
 
 
-def _worker_cut(texts: list[str]) -> list[list[str]]:
-    assert _WORKER_SEG is not None
-    return [_WORKER_SEG.cut(t) for t in texts]
+_WORKER_SEGS: dict[str, Segmenter] = {}
 
 
-def _segment_many(seg: Segmenter, texts: Sequence[str], workers: int = 1) -> list[list[str]]:
-    if workers <= 1 or len(texts) < 2:
-        return [seg.cut(t) for t in texts]
-    import multiprocessing as mp
+def _worker_segmenter(seg: Segmenter) -> Segmenter:
+    """The segmenter of this process for ``seg``'s settings (dictionary loaded once per process)."""
+    return _WORKER_SEGS.setdefault(seg.fingerprint, seg)
 
-    chunk = max(1, min(64, len(texts) // (workers * 4) or 1))
-    chunks = [list(texts[i:i + chunk]) for i in range(0, len(texts), chunk)]
-    with ProcessPoolExecutor(max_workers=workers, mp_context=mp.get_context("spawn"),
-                             initializer=_worker_init, initargs=(seg,)) as pool:
-        results = list(pool.map(_worker_cut, chunks))  # map keeps input order: deterministic
-    return [toks for part in results for toks in part]
+
+def _batched(items: Iterable[Any], n: int) -> Iterator[list[Any]]:
+    from itertools import islice
+
+    it = iter(items)
+    while batch := list(islice(it, n)):
+        yield batch
+
+
+def _run_shard(shard: _Shard) -> dict:
+    """Segment one shard and write its cache part; returns counts only."""
+    seg = _worker_segmenter(shard.segmenter)
+    texts = (t for _, t in _iter_doc_texts(shard.path, shard.rows)) if shard.path else iter(shard.texts)
+    w = TokenCache(shard.cache_root, seg).writer()
+    n = n_tokens = 0
+    try:
+        for batch in _batched(texts, PART_ROWS):
+            toks = [seg.cut(t) for t in batch]
+            w.write([text_sha(t) for t in batch], toks)
+            n += len(batch)
+            n_tokens += sum(map(len, toks))
+    except BaseException:
+        w.abort()
+        raise
+    part = w.close()
+    return {"n_segmented": n, "n_tokens": n_tokens, "part": part.name if part else None}
+
+
+def _shard_rows(rows: Sequence[int], sizes: Sequence[int]) -> list[tuple[int, ...]]:
+    """Consecutive runs of ``rows`` of about equal text size; depends only on the data
+    (not on the number of workers), so every run writes the same parts."""
+    target = min(SHARD_MAX_CHARS, max(SHARD_MIN_CHARS, sum(sizes) // SHARDS))
+    out: list[tuple[int, ...]] = []
+    cur: list[int] = []
+    size = 0
+    for row, n in zip(rows, sizes):
+        cur.append(row)
+        size += n
+        if size >= target:
+            out.append(tuple(cur))
+            cur, size = [], 0
+    if cur:
+        out.append(tuple(cur))
+    return out
+
+
+def _run_shards(shards: list[_Shard], workers: int, engine: str) -> list[dict]:
+    from .engine import run_tasks
+
+    return list(run_tasks(_run_shard, shards, engine=engine, workers=workers))
 
 
 def segment_texts(texts: Sequence[str], segmenter: Segmenter, cache_root: str | os.PathLike | None = None,
                   workers: int = 1) -> tuple[list[list[str]], dict]:
-    """Raw segmentation of ``texts`` using (and filling) the cache; returns (tokens, info)."""
+    """Raw segmentation of ``texts`` using (and filling) the cache; returns (tokens, info).
+    With ``workers > 1`` worker processes write cache parts (in a temporary directory when
+    there is no cache) and the tokens are read back from them."""
     shas = [text_sha(t) for t in texts]
     cache = TokenCache(cache_root, segmenter) if cache_root is not None else None
     known = cache.get_many(shas) if cache else {}
@@ -482,15 +760,32 @@ def segment_texts(texts: Sequence[str], segmenter: Segmenter, cache_root: str | 
     for sha, t in zip(shas, texts):
         if sha not in known and sha not in todo:
             todo[sha] = t
-    if todo:
-        cut = _segment_many(segmenter, list(todo.values()), workers)
-        new = dict(zip(todo.keys(), cut))
+    if todo and workers > 1 and len(todo) > 1:
+        known.update(_segment_in_workers(list(todo.values()), segmenter, cache, workers))
+    elif todo:
+        new = {sha: segmenter.cut(t) for sha, t in todo.items()}
         if cache:
             cache.put_many(new)
         known.update(new)
     info = {"n_units": len(texts), "n_segmented": len(todo), "n_cached": len(set(shas)) - len(todo),
             "cache_dir": str(cache.dir) if cache else None, "backend": segmenter.backend}
     return [known[s] for s in shas], info
+
+
+def _segment_in_workers(texts: list[str], seg: Segmenter, cache: TokenCache | None,
+                        workers: int) -> dict[str, list[str]]:
+    """Tokens of distinct ``texts``, segmented by shard workers into ``cache`` (or a temporary one)."""
+    import tempfile
+    from contextlib import nullcontext
+
+    with nullcontext() if cache else tempfile.TemporaryDirectory(prefix="corpus-tools-tokens-") as tmp:
+        target = cache or TokenCache(tmp, seg)
+        target.ensure_dir()
+        shards = [_Shard(str(target.root), seg, texts=tuple(texts[i] for i in rows))
+                  for rows in _shard_rows(range(len(texts)), [len(t) for t in texts])]
+        _run_shards(shards, workers, "local")
+        target.maybe_compact()
+        return target.get_many(text_sha(t) for t in texts)
 
 
 def tokenize_texts(texts: Sequence[str], cache_root: str | os.PathLike | None = None,
@@ -501,7 +796,7 @@ def tokenize_texts(texts: Sequence[str], cache_root: str | os.PathLike | None = 
     """Filtered tokens of many texts, using the token cache in ``cache_root`` when given;
     returns ``(tokens, info)`` where info counts segmented vs cached texts."""
     seg = get_segmenter(userdict, add_words, hmm, backend)
-    texts = ["" if t is None or (isinstance(t, float) and t != t) else str(t) for t in texts]
+    texts = [_clean_text(t) for t in texts]
     raw, info = segment_texts(texts, seg, cache_root, workers)
     stop = load_stopwords(stopwords)
     return [filter_tokens(r, stop, keep_punct, keep_numbers, min_len) for r in raw], info
@@ -532,28 +827,49 @@ def tokenize_documents(data: Any, unit: str = "document", cache_dir: Any = "auto
 
 def fill_token_cache(data: Any, unit: str = "document", cache_dir: Any = "auto", userdict: UserDictSpec = "default",
                      add_words: Iterable | None = None, hmm: bool = True, backend: str = "auto", workers: int = 1,
-                     batch_size: int = 2000) -> dict:
-    """Segment every unit into the token cache without keeping the tokens in memory
-    (batches of ``batch_size`` units): what ``corpus-tools tokenize`` runs. Returns counts
-    (units, segmented, from cache, tokens, backend, cache dir)."""
-    from .analysis.units import as_units
+                     batch_size: int = 2000, engine: str = "local") -> dict:
+    """Segment every unit into the token cache without keeping texts or tokens in memory:
+    what ``corpus-tools tokenize`` runs. Returns counts (units, segmented, from cache,
+    tokens, backend, cache dir).
 
+    The parent streams the texts (``batch_size`` rows at a time for documents of a corpus;
+    sections and DataFrames go through ``as_units``), hashes them and cuts the uncached ones
+    into shards; each task (:func:`corpus_tools.engine.run_tasks`, ``workers`` processes or
+    Ray) reads its rows itself, segments them and writes its own cache part. The shards
+    depend only on the data, so any number of workers writes the same parts."""
     root = token_cache_dir(data, cache_dir)
     if root is None:
         raise ValueError("fill_token_cache needs a cache directory (a corpus, or cache_dir=PATH)")
-    units = as_units(data, unit)
     seg = get_segmenter(userdict, add_words, hmm, backend)
-    texts = units["text"].tolist()
-    del units
-    total = {"n_units": 0, "n_segmented": 0, "n_cached": 0, "n_tokens": 0, "backend": seg.backend,
-             "cache_dir": str(root)}
-    for start in range(0, len(texts), batch_size):
-        batch = ["" if t is None else str(t) for t in texts[start:start + batch_size]]
-        toks, info = segment_texts(batch, seg, root, workers)
-        for k in ("n_units", "n_segmented", "n_cached"):
-            total[k] += info[k]
-        total["n_tokens"] += sum(len(t) for t in toks)
-    return total
+    cache = TokenCache(root, seg)
+    path = _documents_file(data, unit)
+    texts: list[str] | None = None
+    if path is not None:
+        units: Iterable[str] = (t for _, t in _iter_doc_texts(path, batch_size=batch_size))
+    else:
+        units = texts = list(_iter_unit_texts(data, unit))
+    known = cache.index().where
+    shas: list[str] = []
+    todo: list[int] = []
+    sizes: list[int] = []
+    seen: set[str] = set()
+    for row, text in enumerate(units):
+        sha = text_sha(text)
+        shas.append(sha)
+        if sha not in known and sha not in seen:
+            seen.add(sha)
+            todo.append(row)
+            sizes.append(len(text))
+    cache.ensure_dir()
+    shards = [_Shard(str(root), seg, str(path), rows) if texts is None
+              else _Shard(str(root), seg, texts=tuple(texts[r] for r in rows))
+              for rows in _shard_rows(todo, sizes)]
+    done = _run_shards(shards, workers, engine)
+    cache.maybe_compact()
+    idx = cache.index()
+    n_segmented = sum(r["n_segmented"] for r in done)
+    return {"n_units": len(shas), "n_segmented": n_segmented, "n_cached": len(set(shas)) - n_segmented,
+            "n_tokens": sum(idx.n_tokens(s) for s in shas), "backend": seg.backend, "cache_dir": str(root)}
 
 
 def iter_unit_tokens(data: Any, unit: str = "document", batch_size: int = 500, cache_dir: Any = "auto",
@@ -561,17 +877,13 @@ def iter_unit_tokens(data: Any, unit: str = "document", batch_size: int = 500, c
                      add_words: Iterable | None = None, hmm: bool = True, backend: str = "auto",
                      keep_punct: bool = False, keep_numbers: bool = False, min_len: int = 1) -> Iterator[list[str]]:
     """Yield filtered token lists unit by unit, segmenting / reading the cache ``batch_size``
-    units at a time, so memory holds one batch of tokens (plus the unit texts). Used by the
-    streaming bag-of-words corpus in :mod:`corpus_tools.analysis.topics`."""
-    from .analysis.units import as_units
-
-    units = as_units(data, unit)
+    units at a time, so memory holds one batch of texts and tokens (documents of a corpus are
+    streamed from ``documents.parquet``). Used by the streaming bag-of-words corpus in
+    :mod:`corpus_tools.analysis.topics`."""
     seg = get_segmenter(userdict, add_words, hmm, backend)
     root = token_cache_dir(data, cache_dir)
     stop = load_stopwords(stopwords)
-    texts = units["text"].tolist()
-    for start in range(0, len(texts), batch_size):
-        batch = ["" if t is None else str(t) for t in texts[start:start + batch_size]]
+    for batch in _batched(_iter_unit_texts(data, unit), batch_size):
         raw, _ = segment_texts(batch, seg, root)
         for r in raw:
             yield filter_tokens(r, stop, keep_punct, keep_numbers, min_len)

@@ -185,3 +185,173 @@ def test_cli_tokenize_fills_cache(seed_dir, tmp_path, capsys):
 
     row = json.loads(capsys.readouterr().out)[0]
     assert row["segmented"] == 0 and row["from_cache"] == row["units"]
+
+
+# ----------------------------------------------------------------- shard workers, streaming, cache index
+def copy_corpus(seed_dir: Path, dest: Path) -> Path:
+    dest.mkdir()
+    for name in ("documents.parquet", "manifest.json"):
+        (dest / name).write_bytes((seed_dir / name).read_bytes())
+    return dest
+
+
+def cache_parts(corpus: Path) -> dict[str, bytes]:
+    return {p.name: p.read_bytes() for p in (corpus / "cache" / "tokens").rglob("part-*.parquet")}
+
+
+@pytest.fixture
+def many_shards(monkeypatch):
+    """Cut even the small seed corpus into ~SHARDS shards, so two workers share the work."""
+    monkeypatch.setattr(tk, "SHARD_MIN_CHARS", 1)
+
+
+def test_fill_with_two_workers_writes_the_same_parts(seed_dir, tmp_path, many_shards):
+    one = copy_corpus(seed_dir, tmp_path / "one")
+    two = copy_corpus(seed_dir, tmp_path / "two")
+    info1 = tk.fill_token_cache(one, workers=1)
+    info2 = tk.fill_token_cache(two, workers=2)
+    assert info1 == {**info2, "cache_dir": info1["cache_dir"]}
+    assert info1["n_segmented"] > 0 and info1["n_cached"] == 0
+    parts1, parts2 = cache_parts(one), cache_parts(two)
+    assert len(parts1) > 2 and parts1 == parts2  # same shards, same part files, byte for byte
+    # the parts the workers wrote are found: nothing is segmented again, tokens are right
+    cached = tokenize_documents(two, workers=2)
+    assert cached.attrs["tokenize"]["n_segmented"] == 0
+    pd.testing.assert_frame_equal(cached, tokenize_documents(seed_docs(seed_dir), cache_dir=None))
+    assert sum(cached["tokens"].map(len)) < info1["n_tokens"]  # raw tokens (punctuation too) are counted
+
+
+def test_warm_fill_segments_nothing(seed_dir, tmp_path, monkeypatch):
+    corpus = copy_corpus(seed_dir, tmp_path / "corpus")
+    cold = tk.fill_token_cache(corpus, workers=2)
+
+    def boom(self, text):
+        raise AssertionError("re-segmented although the cache should be hit")
+
+    monkeypatch.setattr(Segmenter, "cut", boom)
+    for workers in (1, 2):
+        warm = tk.fill_token_cache(corpus, workers=workers)
+        assert warm["n_segmented"] == 0 and warm["n_cached"] == cold["n_segmented"]
+        assert warm["n_units"] == cold["n_units"] and warm["n_tokens"] == cold["n_tokens"]
+    assert tokenize_documents(corpus).attrs["tokenize"]["n_segmented"] == 0
+
+
+def test_fill_and_iter_stream_documents_of_a_corpus(seed_dir, tmp_path, monkeypatch, many_shards):
+    import pyarrow.parquet as pq
+
+    import corpus_tools.analysis.units as units_mod
+    from corpus_tools.store import Corpus
+
+    corpus = copy_corpus(seed_dir, tmp_path / "corpus")
+    expected = tokenize_documents(seed_docs(seed_dir), cache_dir=None)["tokens"].tolist()
+
+    def whole(*a, **k):
+        raise AssertionError("loaded the whole documents table")
+
+    monkeypatch.setattr(units_mod, "as_units", whole)
+    monkeypatch.setattr(Corpus, "documents", property(whole))
+    monkeypatch.setattr(pq, "read_table", whole)
+    monkeypatch.setattr(pd, "read_parquet", whole)
+    batch_sizes = []
+    iter_batches = pq.ParquetFile.iter_batches
+
+    def spy(self, batch_size=65536, *a, **k):
+        batch_sizes.append(batch_size)
+        return iter_batches(self, batch_size, *a, **k)
+
+    monkeypatch.setattr(pq.ParquetFile, "iter_batches", spy)
+    info = tk.fill_token_cache(corpus, workers=2, batch_size=7)
+    assert info["n_units"] == len(expected) and 7 in batch_sizes and max(batch_sizes) <= 1024
+    assert list(tk.iter_unit_tokens(corpus, batch_size=5)) == expected
+    assert list(tk.iter_unit_tokens(Corpus(corpus), batch_size=5)) == expected
+
+
+def test_get_many_reads_only_the_row_groups_it_needs(seed_dir, tmp_path, monkeypatch, many_shards):
+    import pyarrow.parquet as pq
+
+    corpus = copy_corpus(seed_dir, tmp_path / "corpus")
+    tk.fill_token_cache(corpus)
+    cache = tk.TokenCache(corpus / "cache" / "tokens", tk.get_segmenter())
+    idx = cache.index()
+    assert len(idx.parts) > 2 and len(idx.where) == sum(len(i.shas) for i in idx.infos)
+    read = []
+    read_row_groups = pq.ParquetFile.read_row_groups
+
+    def spy(self, groups, *a, **k):
+        read.append(len(groups))
+        return read_row_groups(self, groups, *a, **k)
+
+    monkeypatch.setattr(pq.ParquetFile, "read_row_groups", spy)
+    text = seed_docs(seed_dir)["text"].iloc[3]
+    assert cache.get_many([tk.text_sha(text), "0" * 64]) == {tk.text_sha(text): Segmenter().cut(text)}
+    assert read == [1]  # one row group of one part
+
+
+def test_compaction_merges_parts_and_drops_duplicates(seed_dir, tmp_path, monkeypatch, many_shards):
+    corpus = copy_corpus(seed_dir, tmp_path / "corpus")
+    tk.fill_token_cache(corpus)
+    before = tokenize_documents(corpus)
+    root = corpus / "cache" / "tokens"
+    seg = tk.get_segmenter()
+    texts = seed_docs(seed_dir)["text"].tolist()[:5]
+    tk.TokenCache(root, seg).put_many({tk.text_sha(t): seg.cut(t) for t in texts})  # duplicates
+    assert len(list(root.rglob("part-*.parquet"))) > 4
+    monkeypatch.setattr(tk.TokenCache, "MAX_PARTS", 4)
+    info = tk.fill_token_cache(corpus)  # nothing to segment, but too many parts
+    parts = list(root.rglob("part-*.parquet"))
+    assert len(parts) == 1 and info["n_segmented"] == 0
+    assert pd.read_parquet(parts[0])["text_sha"].is_unique
+    after = tokenize_documents(corpus)
+    assert after.attrs["tokenize"]["n_segmented"] == 0
+    pd.testing.assert_frame_equal(before, after)
+
+
+def test_parts_without_token_counts_still_work(seed_dir, tmp_path):
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    docs = seed_docs(seed_dir).head(4)
+    seg = tk.get_segmenter()
+    cache = tk.TokenCache(tmp_path / "c", seg)
+    cache.ensure_dir()
+    shas, toks = [tk.text_sha(t) for t in docs["text"]], [seg.cut(t) for t in docs["text"]]
+    pq.write_table(pa.table({"text_sha": shas, "tokens": toks}), cache.dir / "part-old.parquet")  # first format
+    info = tk.fill_token_cache(docs, cache_dir=tmp_path / "c")
+    assert info["n_segmented"] == 0 and info["n_tokens"] == sum(map(len, toks))
+    assert cache.get_many(shas) == dict(zip(shas, toks))
+
+
+def test_dataframes_and_sections_with_workers(seed_dir, tmp_path, many_shards):
+    docs = seed_docs(seed_dir)
+    one = tokenize_documents(docs, cache_dir=None, workers=1)
+    pd.testing.assert_frame_equal(one, tokenize_documents(docs, cache_dir=None, workers=2))
+    pd.testing.assert_frame_equal(one, tokenize_documents(docs, cache_dir=tmp_path / "c", workers=2))
+    if (seed_dir / "sections.parquet").exists():
+        corpus = copy_corpus(seed_dir, tmp_path / "corpus")
+        (corpus / "sections.parquet").write_bytes((seed_dir / "sections.parquet").read_bytes())
+        info = tk.fill_token_cache(corpus, unit="section", workers=2)
+        assert info["n_units"] > 0
+        assert tokenize_documents(corpus, unit="section").attrs["tokenize"]["n_segmented"] == 0
+
+
+def test_split_non_han_matches_the_token_by_token_rule():
+    def reference(tokens):
+        return [x for t in tokens for x in tk._split_token(t)]
+
+    cases = [["qq.com"], ["工会", "1-6", "年"], ["1.5%", "a b", "3.5.6", "ａ1", "12"], [],
+             ["x\x00y.z", "2019-2020"], ["-1"], ["ab-", "，", "abc"], ["2-3"]]
+    for tokens in cases:
+        assert tk._split_non_han(list(tokens)) == reference(tokens), tokens
+    assert Segmenter(backend="jieba").cut("访问qq.com，第1-6条") == Segmenter().cut("访问qq.com，第1-6条")
+
+
+def test_a_failed_shard_leaves_no_part(seed_dir, tmp_path, monkeypatch):
+    corpus = copy_corpus(seed_dir, tmp_path / "corpus")
+
+    def boom(self, text):
+        raise RuntimeError("segmenter crashed")
+
+    monkeypatch.setattr(Segmenter, "cut", boom)
+    with pytest.raises(RuntimeError, match="crashed"):
+        tk.fill_token_cache(corpus)
+    assert [p.name for p in (corpus / "cache" / "tokens").rglob("*") if p.is_file()] == ["settings.json"]
