@@ -318,25 +318,51 @@ def get_segmenter(userdict: UserDictSpec = "default", add_words: Iterable | None
 
 # --------------------------------------------------------------------------- tokens
 
+def _keep_token(t: str, stopwords, keep_punct: bool, keep_numbers: bool, min_len: int) -> str | None:
+    """The kept form of one raw token (stripped), or None when it is filtered out."""
+    t = t.strip()
+    if not t:
+        return None
+    if not _WORDCHAR.search(t):
+        return t if keep_punct else None
+    if not keep_numbers and (_NUMBER.match(t) or _PLACEHOLDER.match(t)):
+        return None
+    if len(t) < min_len or t in stopwords:
+        return None
+    return t
+
+
+class _FilterMemo(dict):
+    """token -> kept form (or None), filled on first sight of a token."""
+
+    def __init__(self, settings: tuple):
+        super().__init__()
+        self.settings = settings
+
+    def __missing__(self, t: str) -> str | None:
+        k = _keep_token(t, *self.settings)
+        if len(self) < _MEMO_MAX:
+            self[t] = k
+        return k
+
+
+_FILTER_MEMO: dict[tuple, _FilterMemo] = {}
+_MEMO_MAX = 2_000_000  # distinct tokens remembered per filter setting
+
+
 def filter_tokens(tokens: Iterable[str], stopwords: frozenset[str] | set[str] = frozenset(),
                   keep_punct: bool = False, keep_numbers: bool = False, min_len: int = 1) -> list[str]:
     """Drop whitespace, punctuation (unless ``keep_punct``), numbers and placeholders such as
-    ``20xx``/``__`` (unless ``keep_numbers``), stopwords and tokens shorter than ``min_len``."""
-    out = []
-    for t in tokens:
-        t = t.strip()
-        if not t:
-            continue
-        if not _WORDCHAR.search(t):
-            if keep_punct:
-                out.append(t)
-            continue
-        if not keep_numbers and (_NUMBER.match(t) or _PLACEHOLDER.match(t)):
-            continue
-        if len(t) < min_len or t in stopwords:
-            continue
-        out.append(t)
-    return out
+    ``20xx``/``__`` (unless ``keep_numbers``), stopwords and tokens shorter than ``min_len``.
+    The decision per distinct token is remembered (a corpus repeats a small vocabulary), so
+    the checks run once per word and the per-occurrence work is a dict lookup in C."""
+    settings = (stopwords, keep_punct, keep_numbers, min_len)
+    if not isinstance(stopwords, frozenset):
+        return [k for k in (_keep_token(t, *settings) for t in tokens) if k is not None]
+    memo = _FILTER_MEMO.get(settings)
+    if memo is None:
+        memo = _FILTER_MEMO[settings] = _FilterMemo(settings)
+    return list(filter(None, map(memo.__getitem__, tokens)))  # kept forms are never ""
 
 
 def segment(text: str, userdict: UserDictSpec = "default", hmm: bool = True, backend: str = "auto") -> list[str]:
