@@ -125,3 +125,127 @@ def test_cli_topics(seed_dir, capsys):
     assert main(["topics", str(seed_dir), "-k", "4", "--method", "nmf"]) == 0
     assert "c_npmi" in capsys.readouterr().out
     assert main(["topics", str(seed_dir), "-k", "1"]) == 2
+
+
+# ----------------------------------------------------------------- at scale: workers, window statistics
+
+def _token_prep(texts):
+    """A PreparedCorpus straight from token lists (no tokenizer)."""
+    from gensim.corpora import Dictionary
+
+    from corpus_tools.analysis.topics import PreparedCorpus
+
+    d = Dictionary(texts)
+    return PreparedCorpus(pd.DataFrame({"unit_id": [f"u{i}" for i in range(len(texts))]}), texts, d,
+                          [d.doc2bow(t) for t in texts])
+
+
+def test_workers_give_the_same_model_as_one_process(seed_dir):
+    """The E step in worker processes repeats gensim's exactly, in unit order: same seed ->
+    bit-identical topics and doc-topics whatever the number of workers, run after run."""
+    prep = prepare_corpus(seed_dir)
+    kw = {"k": 5, "seed": 7, "passes": 3, "iterations": 50, "chunksize": 7, "coherence": False, "prepared": prep}
+    one = fit_topics(workers=1, **kw)                 # plain gensim LdaModel on the bow lists
+    two = fit_topics(workers=2, **kw)
+    two_again = fit_topics(workers=2, **kw)
+    three = fit_topics(workers=3, **kw)
+    for other in (two, two_again, three):
+        assert np.array_equal(one.topic_term, other.topic_term)
+        pd.testing.assert_frame_equal(one.topics, other.topics)
+        pd.testing.assert_frame_equal(one.doc_topics, other.doc_topics)
+    from gensim.models import LdaModel
+
+    assert type(two.model) is LdaModel and two.params["workers"] == 2
+    # alpha="auto" uses the E step's gammas: still identical
+    a = fit_topics(workers=1, alpha="auto", **kw)
+    b = fit_topics(workers=2, alpha="auto", **kw)
+    assert np.array_equal(a.topic_term, b.topic_term) and np.array_equal(a.model.alpha, b.model.alpha)
+
+
+def test_auto_lda_settings():
+    """"auto": the historical settings below 2000 units, lighter online settings above."""
+    from corpus_tools.analysis.topics import resolve_lda_settings
+
+    small = resolve_lda_settings(500)
+    assert small == {"passes": 10, "iterations": 200, "chunksize": 2000, "workers": 1}
+    large = resolve_lda_settings(10000)
+    assert large["passes"] == 2 and large["iterations"] == 50 and large["chunksize"] == 1000
+    assert resolve_lda_settings(100000)["passes"] == 1 and resolve_lda_settings(2000)["passes"] == 10
+    assert resolve_lda_settings(10000, passes=5, workers=1)["passes"] == 5
+
+
+def _random_texts(seed, n_docs=60, vocab=25, max_len=260):
+    rng = np.random.default_rng(seed)
+    words = [f"w{i:02d}" for i in range(vocab)]
+    texts = []
+    for i in range(n_docs):
+        n = int(rng.integers(0, max_len)) if i % 7 else int(rng.integers(0, 12))   # short and empty units too
+        # a skewed distribution: frequent words repeat inside a window (gensim's edge-token quirk)
+        texts.append([words[j] for j in rng.zipf(1.6, size=n) % vocab])
+    return texts
+
+
+@pytest.mark.parametrize("seed", [1, 2])
+def test_window_statistics_equal_gensims_coherence_model(seed, monkeypatch):
+    from corpus_tools.analysis.topics import _coherence, _coherence_gensim, window_stats
+
+    texts = _random_texts(seed)
+    prep = _token_prep(texts)
+    prep.dictionary.filter_extremes(no_below=1, no_above=0.97)     # some tokens become id -1
+    prep.bow = [prep.dictionary.doc2bow(t) for t in texts]
+    vocab = [prep.dictionary[i] for i in range(len(prep.dictionary))]
+    rng = np.random.default_rng(seed + 10)
+    topics = [list(rng.choice(vocab, size=8, replace=False)) for _ in range(6)]
+    for m in ("c_npmi", "c_v"):
+        fast = _coherence(topics, prep, [m], topn=8)[m].to_numpy()
+        ref = np.array(_coherence_gensim(topics, texts, prep.dictionary, m, 8))
+        np.testing.assert_allclose(fast, ref, rtol=0, atol=1e-9, equal_nan=True)
+    # the counts themselves, with a block size that splits long units
+    from gensim.topic_coherence.text_analysis import WordOccurrenceAccumulator
+
+    import corpus_tools.analysis.topics as topics_mod
+
+    ids = sorted({prep.dictionary.token2id[w] for t in topics for w in t})
+    ref = WordOccurrenceAccumulator(set(ids), prep.dictionary).accumulate(texts, 10)
+    monkeypatch.setattr(topics_mod, "_MAX_BLOCK_CELLS", 50)
+    st = window_stats(prep.arrays(), ids, 10)
+    assert st.num_windows == ref.num_docs
+    for i, a in enumerate(ids):
+        assert st.occurrences[i] == ref[a]
+        for j, b in enumerate(ids):
+            assert st.co_occurrences[i, j] == ref[(a, b)]
+
+
+def test_sweep_shares_statistics_and_matches_per_model_coherence(seed_dir):
+    """sweep_k counts the windows once for the union of all models' top words; every model's
+    per-topic c_v / c_npmi equals gensim's CoherenceModel run for that model alone."""
+    from corpus_tools.analysis.topics import _coherence_gensim
+
+    prep = prepare_corpus(seed_dir)
+    df = sweep_k(ks=[3, 5], seed=13, prepared=prep, keep_results=True, passes=2)
+    assert list(df.columns) == ["k", "c_v", "c_npmi", "c_v_min", "c_npmi_min", "diversity", "seconds", "rank"]
+    t = df.attrs["timings"]
+    assert set(t["coherence_stats"]) == {"window_110", "window_10"} and set(t["fits"]) == {3, 5}
+    assert df.attrs["settings"]["passes"] == 2 and df.attrs["settings"]["workers"] == 1
+    for k, res in df.attrs["results"].items():
+        words = res.top_terms(10)["terms"].str.split(" ").tolist()
+        for m in ("c_v", "c_npmi"):
+            ref = _coherence_gensim(words, prep.texts, prep.dictionary, m, 10)
+            np.testing.assert_allclose(res.coherence[m].to_numpy(), ref, rtol=0, atol=1e-9)
+        assert len(res.doc_topics) == len(prep.units) * k
+    # same table as fitting each K on its own
+    one = fit_topics(k=5, seed=13, prepared=prep, passes=2)
+    pd.testing.assert_frame_equal(one.topics, df.attrs["results"][5].topics)
+    assert one.coherence_summary["c_npmi"] == pytest.approx(df.set_index("k").loc[5, "c_npmi"], abs=1e-12)
+
+
+def test_streaming_prepare_builds_the_same_corpus(seed_dir):
+    a = prepare_corpus(seed_dir)
+    b = prepare_corpus(seed_dir, stream=True, batch_size=7)
+    assert a.dictionary.token2id == b.dictionary.token2id
+    assert a.dictionary.dfs == b.dictionary.dfs and a.dictionary.cfs == b.dictionary.cfs
+    assert list(b.bow) == a.bow and len(b.bow) == len(a.bow)
+    for x, y in zip((a.arrays().indptr, a.arrays().ids, a.arrays().counts, a.arrays().seq),
+                    (b.arrays().indptr, b.arrays().ids, b.arrays().counts, b.arrays().seq)):
+        assert np.array_equal(x, y)
+    assert set(b.timings) == {"tokens", "dictionary_bow"}

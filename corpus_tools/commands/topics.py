@@ -30,10 +30,27 @@ def register(sub) -> None:
     p.add_argument("--stopwords", default="default+filler", help="stopwords spec (default: default+filler)")
     p.add_argument("--stream", action="store_true", help="stream the bag-of-words from the token cache")
     p.add_argument("--sweep", default=None, metavar="K,K,...", help="compare these K values instead")
+    p.add_argument("--workers", default=None, metavar="N",
+                   help="LDA E-step processes (same model for any N; default: 1 for a single model, "
+                        "'auto' = one per core for sweeps of >= 2000 units)")
     p.add_argument("--doc-topics", action="store_true", help="output the unit x topic weights instead")
     p.add_argument("--save", default=None, metavar="DIR", help="also save the model and tables to DIR")
     add_output_options(p)
     p.set_defaults(func=run)
+
+
+def _workers(value: str | None, default):
+    if value is None:
+        return default
+    if value == "auto":
+        return value
+    try:
+        n = int(value)
+    except ValueError:
+        raise UsageError("--workers takes a number or 'auto'") from None
+    if n < 1:
+        raise UsageError("--workers must be >= 1")
+    return n
 
 
 def run(args: argparse.Namespace) -> int:
@@ -48,14 +65,15 @@ def run(args: argparse.Namespace) -> int:
         if not ks or min(ks) < 2:
             raise UsageError("--sweep needs K values >= 2")
         df = sweep_k(args.corpus, ks=ks, method=args.method, seed=args.seed, unit=args.unit, topn=args.topn,
-                     stopwords=stop, stream=args.stream)
+                     stopwords=stop, stream=args.stream, workers=_workers(args.workers, "auto"))
         emit(df, args, title=f"{args.method.upper()} K sweep (rank = by c_npmi; do not choose on c_v alone)")
         return 0
     if args.k < 2:
         raise UsageError("-k must be >= 2")
     try:
         res = fit_topics(args.corpus, k=args.k, method=args.method, seed=args.seed, unit=args.unit, topn=args.topn,
-                         passes=args.passes, seeded=args.seeded, stopwords=stop, stream=args.stream)
+                         passes=args.passes, seeded=args.seeded, stopwords=stop, stream=args.stream,
+                         workers=_workers(args.workers, 1))
     except ValueError as exc:
         raise UsageError(str(exc)) from exc
     if args.save:
