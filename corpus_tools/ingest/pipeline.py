@@ -232,10 +232,9 @@ def process_page(data: bytes, source: str, is_html: bool, templates: frozenset[b
     page.update(script=facts["script"], title=sfacts["title"], announced_documents=sfacts["announced"])
     log = tt.log()
     removed_rows = [{
-        "page_id": page["page_id"], "raw_start": s.raw_start, "raw_end": s.raw_end,
-        "text": text[s.raw_start:s.raw_end], "replacement": s.text, "kind": s.kind,
-        "reason": _reason(s.rule), "rules": s.rule,
-    } for s in log]
+        "page_id": page["page_id"], "raw_start": a, "raw_end": b, "text": text[a:b], "replacement": repl,
+        "kind": kind, "reason": _reason(rule), "rules": rule,
+    } for a, b, repl, rule, kind in _log_rows(log, text)]
     removed_rows = _merge_adjacent(removed_rows)
     moji = sorted(facts["mojibake_raw"])
     doc_rows = []
@@ -267,6 +266,35 @@ def process_page(data: bytes, source: str, is_html: bool, templates: frozenset[b
         for d in doc_rows:
             sec_rows.extend(section_rows(d["doc_id"], d["text"]))
     return PageResult(page, doc_rows, removed_rows, sec_rows)
+
+
+CONVERT_JOIN = 40  # conversion rows closer than this many kept characters (same line) are one row
+
+
+def _log_rows(log: list, raw: str) -> list[tuple]:
+    """(raw_start, raw_end, replacement, rule, kind) per logged segment, with nearby pure
+    OpenCC conversions on one line logged as one row (the kept characters between them are
+    part of both its raw text and its replacement, so the row still rebuilds the raw page):
+    a traditional page logs a few dozen rows instead of a thousand."""
+    rows: list[tuple] = []
+    pend: list | None = None  # an open conversion row: [raw_start, raw_end, replacement]
+    for s in log:
+        if s.kind == "convert" and s.rule == "opencc":
+            if pend is not None and s.raw_start - pend[1] <= CONVERT_JOIN and "\n" not in raw[pend[1]:s.raw_start]:
+                pend[2] += raw[pend[1]:s.raw_start] + s.text
+                pend[1] = s.raw_end
+                continue
+            if pend is not None:
+                rows.append((pend[0], pend[1], pend[2], "opencc", "convert"))
+            pend = [s.raw_start, s.raw_end, s.text]
+            continue
+        if pend is not None:
+            rows.append((pend[0], pend[1], pend[2], "opencc", "convert"))
+            pend = None
+        rows.append((s.raw_start, s.raw_end, s.text, s.rule, s.kind))
+    if pend is not None:
+        rows.append((pend[0], pend[1], pend[2], "opencc", "convert"))
+    return rows
 
 
 def _merge_adjacent(rows: list[dict]) -> list[dict]:
