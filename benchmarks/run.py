@@ -2,7 +2,7 @@
 
     python benchmarks/run.py                       # 10MB, 1 and 2 workers, Ray at 10MB
     python benchmarks/run.py --sizes 10MB,100MB --ray-size 100MB
-    python benchmarks/run.py --sizes 1GB --ray-size none --baseline-mb 20   # the 1 GB run (~1 h on 2 cores)
+    python benchmarks/run.py --sizes 10MB,100MB,1GB --ray-size 100MB     # with the 1 GB run (~14 min on 2 cores)
 
 For every size the corpus is generated first (``benchmarks/generate.py``, seed ``--seed``,
 kept in ``benchmarks/data/<size>``; generated once and reused). Every measured step runs
