@@ -21,7 +21,7 @@ from collections import Counter
 from dataclasses import asdict, dataclass, field
 from functools import lru_cache
 from pathlib import Path
-from typing import Callable
+from typing import Callable, Iterator
 
 import pandas as pd
 
@@ -548,15 +548,18 @@ def ingest(paths: list[str | os.PathLike] | str | os.PathLike, out: str | os.Pat
     sources = discover(list(paths), skipped)
     shards = [sources[i:i + SHARD_PAGES] for i in range(0, len(sources), SHARD_PAGES)]
     with session(engine, workers, address):
-        templates, result_paths = _run_passes(sources, shards, config, work, out, engine, workers, address,
-                                              progress, timings)
-    return _write_corpus(sources, result_paths, templates, config, out, work, skipped, timings)
+        templates = _learn_templates(sources, shards, config, engine, workers, address, timings)
+        out.mkdir(parents=True, exist_ok=True)
+        # the driver merges each shard's results while the workers clean the next shards
+        result_paths = _apply_pass(sources, shards, templates, config, work, engine, workers, address,
+                                   progress, timings)
+        return _write_corpus(sources, result_paths, templates, config, out, work, skipped, timings)
 
 
-def _run_passes(sources, shards, config, work, out, engine, workers, address, progress, timings):
+def _learn_templates(sources, shards, config, engine, workers, address, timings) -> frozenset[bytes]:
+    """Pass 1: cross-page line statistics (count per shard → merge → keys seen on enough pages)."""
     from ..engine import run_tasks
 
-    # pass 1: cross-page line statistics (count per shard → merge)
     t0 = time.perf_counter()
     templates: frozenset[bytes] = frozenset()
     if config.learn_templates and len(sources) >= max(3, config.template_min_pages):
@@ -566,19 +569,25 @@ def _run_passes(sources, shards, config, work, out, engine, workers, address, pr
             counts.add(keys, pages)
         templates = boilerplate.template_keys(counts, len(sources), config.template_min_pages)
     timings["templates"] = round(time.perf_counter() - t0, 3)
-    # pass 2: apply, each task writing its pages' result files
+    return templates
+
+
+def _apply_pass(sources, shards, templates, config, work, engine, workers, address, progress,
+                timings) -> Iterator[str]:
+    """Pass 2: each task cleans a shard and writes its pages' result files; yields the result
+    paths in source order as the shards finish (``timings["clean_split"]``: until the last)."""
+    from ..engine import run_tasks
+
     t0 = time.perf_counter()
-    out.mkdir(parents=True, exist_ok=True)
-    result_paths: list[str] = []
     done = 0
     for paths_ in run_tasks(_process_shard, [(sh, templates, config, str(work)) for sh in shards],
                             engine=engine, workers=workers, address=address):
-        result_paths.extend(paths_)
+        yield from paths_
         done += len(paths_)
         if progress:
             progress("ingest", done, len(sources))
     timings["clean_split"] = round(time.perf_counter() - t0, 3)
-    return templates, result_paths
+    timings["_results_done"] = time.perf_counter()
 
 
 def _write_corpus(sources, result_paths, templates, config, out, work, skipped, timings) -> IngestSummary:
@@ -601,7 +610,7 @@ def _write_corpus(sources, result_paths, templates, config, out, work, skipped, 
             writers[name].write_tables(tabs)
             tabs.clear()
 
-    for src, rp in zip(sources, result_paths):
+    for rp, src in zip(result_paths, sources):  # results first: the generator runs to its end
         page, tabs = _load_result(rp, src)
         pid = page["page_id"]
         seen_ids[pid] += 1
@@ -618,7 +627,8 @@ def _write_corpus(sources, result_paths, templates, config, out, work, skipped, 
     flush()
     for w in writers.values():
         w.close()
-    timings["merge_sections"] = round(time.perf_counter() - t0, 3)
+    # the merge after the last result arrived (the part that does not overlap the workers)
+    timings["merge_sections"] = round(time.perf_counter() - timings.pop("_results_done", t0), 3)
     pages_df = pd.DataFrame(all_pages)
     if pages_df.empty:
         pages_df = pd.DataFrame(columns=["source", "sha256", "status", "error", "n_chars_raw", "n_chars_kept",
