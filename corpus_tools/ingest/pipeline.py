@@ -395,7 +395,7 @@ def _process_shard(args: tuple[list[Source], frozenset[bytes], IngestConfig, str
                 mine = []
             tdigest = hashlib.blake2b(b"".join(mine), digest_size=8).hexdigest() if mine else "0"
         path = _cache_path(work_p, digest, config, tdigest, is_html)
-        if not _valid_result(path):
+        if not valid_result(path):
             res = process_page(data, src.rel, is_html, templates, config, decoded=decoded)
             _write_result(path, res)
         out.append(str(path))
@@ -405,9 +405,6 @@ def _process_shard(args: tuple[list[Source], frozenset[bytes], IngestConfig, str
 def _write_result(path: Path, res: PageResult) -> None:
     write_result(path, {"pages": [res.page], "documents": res.documents, "removed": res.removed,
                         "sections": res.sections})
-
-
-_valid_result = valid_result
 
 
 def apply_metadata(docs: list[dict], src: Source) -> None:
