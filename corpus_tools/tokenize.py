@@ -768,10 +768,10 @@ def _shard_rows(rows: Sequence[int], sizes: Sequence[int]) -> list[tuple[int, ..
     return out
 
 
-def _run_shards(shards: list[_Shard], workers: int, engine: str) -> list[dict]:
+def _run_shards(shards: list[_Shard], workers: int, engine: str, address: str | None = None) -> list[dict]:
     from .engine import run_tasks
 
-    return list(run_tasks(_run_shard, shards, engine=engine, workers=workers))
+    return list(run_tasks(_run_shard, shards, engine=engine, workers=workers, address=address))
 
 
 def segment_texts(texts: Sequence[str], segmenter: Segmenter, cache_root: str | os.PathLike | None = None,
@@ -853,7 +853,7 @@ def tokenize_documents(data: Any, unit: str = "document", cache_dir: Any = "auto
 
 def fill_token_cache(data: Any, unit: str = "document", cache_dir: Any = "auto", userdict: UserDictSpec = "default",
                      add_words: Iterable | None = None, hmm: bool = True, backend: str = "auto", workers: int = 1,
-                     batch_size: int = 2000, engine: str = "local") -> dict:
+                     batch_size: int = 2000, engine: str = "local", address: str | None = None) -> dict:
     """Segment every unit into the token cache without keeping texts or tokens in memory:
     what ``corpus-tools tokenize`` runs. Returns counts (units, segmented, from cache,
     tokens, backend, cache dir).
@@ -890,7 +890,7 @@ def fill_token_cache(data: Any, unit: str = "document", cache_dir: Any = "auto",
     shards = [_Shard(str(root), seg, str(path), rows) if texts is None
               else _Shard(str(root), seg, texts=tuple(texts[r] for r in rows))
               for rows in _shard_rows(todo, sizes)]
-    done = _run_shards(shards, workers, engine)
+    done = _run_shards(shards, workers, engine, address)
     cache.maybe_compact()
     idx = cache.index()
     n_segmented = sum(r["n_segmented"] for r in done)

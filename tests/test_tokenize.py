@@ -221,6 +221,18 @@ def test_fill_with_two_workers_writes_the_same_parts(seed_dir, tmp_path, many_sh
     assert sum(cached["tokens"].map(len)) < info1["n_tokens"]  # raw tokens (punctuation too) are counted
 
 
+def test_fill_on_ray_writes_the_same_parts(seed_dir, tmp_path, many_shards):
+    """The shard tasks run unchanged on Ray (`corpus-tools tokenize --engine ray`): same parts."""
+    pytest.importorskip("ray")
+    local = copy_corpus(seed_dir, tmp_path / "local")
+    on_ray = copy_corpus(seed_dir, tmp_path / "ray")
+    info1 = tk.fill_token_cache(local, workers=1)
+    info2 = tk.fill_token_cache(on_ray, workers=2, engine="ray")
+    assert info1 == {**info2, "cache_dir": info1["cache_dir"]}
+    parts = cache_parts(local)
+    assert len(parts) > 2 and parts == cache_parts(on_ray)
+
+
 def test_warm_fill_segments_nothing(seed_dir, tmp_path, monkeypatch):
     corpus = copy_corpus(seed_dir, tmp_path / "corpus")
     cold = tk.fill_token_cache(corpus, workers=2)

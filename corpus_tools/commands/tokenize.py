@@ -23,6 +23,9 @@ def register(sub) -> None:
         formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("corpus", help="corpus directory (written by `corpus-tools ingest`)")
     p.add_argument("--workers", type=int, default=1, help="worker processes (each loads jieba once; default 1)")
+    p.add_argument("--engine", choices=["local", "ray"], default="local",
+                   help="run the shard tasks in local processes or on Ray (needs the `ray` extra)")
+    p.add_argument("--address", default=None, help="Ray cluster address (with --engine ray), e.g. auto")
     p.add_argument("--unit", choices=["document", "section"], default="document")
     p.add_argument("--userdict", default="default",
                    help="user dictionary: 'default' (shipped), 'none', or a jieba-format file (word freq tag)")
@@ -49,8 +52,10 @@ def run(args: argparse.Namespace) -> int:
         emit(df.assign(tokens=df["tokens"].map(" ".join)), args)
         return 0
     # streaming: batches of units go to the cache, tokens are not kept in memory
+    if args.address and args.engine != "ray":
+        raise UsageError("--address needs --engine ray")
     info = fill_token_cache(args.corpus, unit=args.unit, userdict=userdict, backend=args.backend,
-                            hmm=not args.no_hmm, workers=args.workers)
+                            hmm=not args.no_hmm, workers=args.workers, engine=args.engine, address=args.address)
     secs = time.perf_counter() - t0
     import pandas as pd
 
