@@ -16,6 +16,7 @@ import re
 from functools import lru_cache
 from pathlib import Path
 
+from .textutil import HAN_RANGES, code_points, han_table
 from .tracked import TrackedText
 
 CONFIGS = ("t2s",)
@@ -53,9 +54,6 @@ def to_simplified(text: str, configs: tuple[str, ...] = CONFIGS, particle_zhe: b
     return fix_particle_zhe(text) if particle_zhe else text
 
 
-_HAN_RANGES = ((0x3400, 0x4DC0), (0x4E00, 0xA000), (0xF900, 0xFB00))
-
-
 @lru_cache(maxsize=1)
 def _script_tables():
     """Boolean tables over code points: which characters ``t2s`` changes (traditional-only)
@@ -63,7 +61,7 @@ def _script_tables():
     character conversions (~0.1 s)."""
     import numpy as np
 
-    chars = [chr(c) for lo, hi in _HAN_RANGES for c in range(lo, hi)]
+    chars = [chr(c) for lo, hi in HAN_RANGES for c in range(lo, hi)]
     joined = "\n".join(chars)
     trad = np.zeros(0x10000, bool)
     simp = np.zeros(0x10000, bool)
@@ -82,7 +80,7 @@ def detect_script(text: str) -> str:
     import numpy as np
 
     trad, simp = _script_tables()
-    codes = np.frombuffer(text.encode("utf-32-le"), np.uint32)
+    codes = code_points(text)
     codes = codes[codes < 0x10000]
     n_trad = int(np.count_nonzero(trad[codes]))
     n_simp = int(np.count_nonzero(simp[codes]))
@@ -104,8 +102,13 @@ MERGE_GAP = 8
 
 
 def _han_mask(codes):
-    return (((codes >= 0x3400) & (codes <= 0x9FFF)) | ((codes >= 0xF900) & (codes <= 0xFAFF))
-            | ((codes >= 0x20000) & (codes <= 0x3FFFF)))
+    """Han characters among ``codes``: :data:`HAN_RANGES` plus the supplementary ideograph planes."""
+    import numpy as np
+
+    bmp = np.zeros(len(codes), bool)
+    low = codes < 0x10000
+    bmp[low] = han_table()[codes[low]]
+    return bmp | ((codes >= 0x20000) & (codes <= 0x3FFFF))
 
 
 def _diff_runs(old: str, new: str, gap: int = MERGE_GAP, walls=()) -> list[tuple[int, int]]:
@@ -115,8 +118,7 @@ def _diff_runs(old: str, new: str, gap: int = MERGE_GAP, walls=()) -> list[tuple
     Vectorised: one pass in numpy, not per character."""
     import numpy as np
 
-    a = np.frombuffer(old.encode("utf-32-le"), np.uint32)
-    b = np.frombuffer(new.encode("utf-32-le"), np.uint32)
+    a, b = code_points(old), code_points(new)
     idx = np.flatnonzero(a != b)
     if not len(idx):
         return []

@@ -4,7 +4,10 @@ from __future__ import annotations
 import re
 from functools import lru_cache
 
-CJK_RANGES = "\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff"
+# Han code points: CJK Extension A, the Unified Ideographs and the Compatibility Ideographs
+# ([lo, hi) pairs); the regex class, is_cjk and the numpy tables all come from here
+HAN_RANGES = ((0x3400, 0x4DC0), (0x4E00, 0xA000), (0xF900, 0xFB00))
+CJK_RANGES = "".join(f"{chr(lo)}-{chr(hi - 1)}" for lo, hi in HAN_RANGES)
 CJK_RE = re.compile(f"[{CJK_RANGES}]+")
 SENT_END = "。！？!?"
 # a sentence: shortest run ending in a terminator (or the end of the string)
@@ -72,22 +75,31 @@ def _common_table():
 
 
 @lru_cache(maxsize=1)
-def _cjk_table():
+def han_table():
+    """:data:`HAN_RANGES` as a boolean table over the BMP (index it with :func:`code_points`)."""
     import numpy as np
 
     table = np.zeros(0x10000, bool)
-    for lo, hi in ((0x3400, 0x4DC0), (0x4E00, 0xA000), (0xF900, 0xFB00)):
+    for lo, hi in HAN_RANGES:
         table[lo:hi] = True
     return table
+
+
+def code_points(s: str):
+    """The code points of ``s`` as a ``uint32`` numpy array (lone surrogates included), for
+    vectorised character tests."""
+    import numpy as np
+
+    return np.frombuffer(s.encode("utf-32-le", "surrogatepass"), np.uint32)
 
 
 def common_share(s: str) -> float:
     """Share of CJK characters in ``s`` that are common (1.0 when there are none)."""
     import numpy as np
 
-    codes = np.frombuffer(s.encode("utf-32-le", "surrogatepass"), np.uint32)
+    codes = code_points(s)
     codes = codes[codes < 0x10000]
-    cjk = codes[_cjk_table()[codes]]
+    cjk = codes[han_table()[codes]]
     if not len(cjk):
         return 1.0
     return int(np.count_nonzero(_common_table()[cjk])) / len(cjk)
