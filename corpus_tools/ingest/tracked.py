@@ -40,6 +40,11 @@ class Seg:
         return f"Seg({self.raw_start}, {self.raw_end}, {self.text[:20]!r}, {self.rule!r}, {self.kind!r})"
 
 
+def _kind(kind: str, replacement: str) -> str:
+    """An edit's segment kind: as given, else ``removed`` for an empty replacement, else ``repair``."""
+    return kind or ("removed" if replacement == "" else "repair")
+
+
 class Edit(NamedTuple):
     start: int
     end: int
@@ -105,6 +110,11 @@ class TrackedText:
         todo = sorted(edits)  # plain tuples, by (start, end); equal spans overlap (an error)
         if not todo:
             return
+        prev_end = 0
+        for e in todo:
+            if e[0] >= e[1] or e[0] < prev_end:
+                raise ValueError(f"empty, inverted or overlapping edit {e[:2]}")
+            prev_end = e[1]
         out = self._split_kept(todo)
         if out is None:
             out = self._edit_general([Edit(*e) for e in todo])
@@ -131,12 +141,8 @@ class TrackedText:
         i = 0  # next segment not yet copied
         cur: Seg | None = None  # the kept segment being split
         c_start = c_off = 0
-        prev_end = 0
         for e in todo:
             start, end, repl, rule = e[0], e[1], e[2], e[3]
-            if start >= end or start < prev_end:
-                raise ValueError(f"empty, inverted or overlapping edit {e[:2]}")
-            prev_end = end
             j = bisect.bisect_right(starts, start) - 1
             seg = segs[j]
             if seg.rule is not None or end > starts[j] + seg.length:
@@ -150,8 +156,7 @@ class TrackedText:
             a, b = start - c_start, end - c_start
             if a > c_off:
                 out.append(cur.piece(c_off, a))
-            kind = e[4] if len(e) > 4 and e[4] else ("removed" if repl == "" else "repair")
-            out.append(Seg(cur.raw_start + a, cur.raw_start + b, repl, rule, kind))
+            out.append(Seg(cur.raw_start + a, cur.raw_start + b, repl, rule, _kind(e[4] if len(e) > 4 else "", repl)))
             c_off = b
         if cur is not None and c_off < cur.length:
             out.append(cur.piece(c_off, cur.length))
@@ -165,11 +170,7 @@ class TrackedText:
         out: list[Seg] = []
         i = 0  # next untouched original segment
         pending: tuple[int, Seg] | None = None  # a split-off tail, in front of segs[i]
-        prev_end = 0
         for e in todo:
-            if e.start >= e.end or e.start < prev_end:
-                raise ValueError(f"empty, inverted or overlapping edit {e[:2]}")
-            prev_end = e.end
             group: list[Seg] = []
             if pending is not None:
                 p_start, p_seg = pending
@@ -213,7 +214,7 @@ class TrackedText:
     @staticmethod
     def _rewrite(group: list[Seg], g_start: int, e: Edit) -> list[Seg]:
         """Replace [e.start, e.end) inside the contiguous segments ``group``."""
-        kind = e.kind or ("removed" if e.replacement == "" else "repair")
+        kind = _kind(e.kind, e.replacement)
         if len(group) == 1 and group[0].rule is None:
             seg = group[0]
             a, b = e.start - g_start, e.end - g_start
