@@ -29,7 +29,7 @@ from typing import Any, NamedTuple
 
 import pandas as pd
 
-from .ingest.textutil import starting_with
+from .ingest.textutil import Scanner
 
 COLUMNS = ["doc_id", "section_id", "parent_id", "level", "style", "marker", "number",
            "heading", "start", "end", "inline", "role", "issues"]
@@ -39,7 +39,7 @@ ROLES_PATH = Path(__file__).parent / "resources" / "section_roles.toml"
 _CN = r"(?:[一二三四五六七八九]?十[一二三四五六七八九]?|[一二三四五六七八九])"
 _AR = r"[0-9０-９]{1,2}"
 _NUMCH = "一二三四五六七八九十百千万零〇两"
-MARKER_RE = starting_with(
+MARKER_RE = Scanner(
     "[第一二三四五六七八九十（(0-9０-９\u2460-\u2487]",
     rf"(?P<part>第(?P<pn>{_CN}|{_AR})(?P<pk>部分|部份|章|节|節))(?![课課次届屆])"
     rf"|(?<![{_NUMCH}第])(?P<cn>{_CN})(?P<cnp>[、.．,，])(?!是)"
@@ -131,8 +131,14 @@ def _t2s():
 def heading_role(heading: str, config: dict[str, Any] | None = None) -> str:
     """The role of a top-level heading from the cue words (``other`` if none matches)."""
     cfg = config or load_config()
+    return _role(heading, tuple(cfg["roles"]))
+
+
+@lru_cache(maxsize=65536)
+def _role(heading: str, roles: tuple) -> str:
+    """Cached: the same headings (指导思想, 主要工作 …) recur across thousands of documents."""
     text = _t2s()(heading)
-    for name, rx in _role_patterns(tuple(cfg["roles"])):
+    for name, rx in _role_patterns(roles):
         if rx.search(text):
             return name
     return "other"

@@ -15,6 +15,7 @@ import time
 import pytest
 
 from corpus_tools.ingest import boilerplate
+from corpus_tools.ingest.textutil import Scanner
 from corpus_tools.ingest.pipeline import IngestConfig, clean_page, split_page
 
 MB = 2**20
@@ -93,7 +94,7 @@ def _patterns():
             continue
         short = modname.rsplit(".", 1)[-1]
         for name, value in vars(mod).items():
-            if isinstance(value, re.Pattern):
+            if isinstance(value, (re.Pattern, Scanner)):  # a Scanner is run as it is used: finditer + match
                 found.setdefault(f"{short}.{name}", value)
             elif isinstance(value, (list, tuple)):  # e.g. split.SEP_PATTERNS = [(kind, regex), ...]
                 for j, item in enumerate(value):
@@ -111,7 +112,7 @@ def test_patterns_discovered():
     ids = [pid for pid, _ in PATTERNS]
     assert len(PATTERNS) >= 30
     for must in ("split.SEP_PATTERNS[0]", "repair.PINYIN_RE", "boilerplate.MARKER_START_RE",
-                 "textutil.SENTENCE_RE"):
+                 "textutil.SENTENCE_RE", "sections.MARKER_RE", "repair.PLACEHOLDER_RE"):
         assert must in ids
     assert sum(pid.startswith("boilerplate.toml:") for pid in ids) == len(boilerplate.load_rules())
 

@@ -10,27 +10,31 @@ from __future__ import annotations
 import re
 from functools import lru_cache
 
-from .textutil import CJK_RANGES, common_chars, common_share, is_cjk, is_pua, starting_with
+from .textutil import CJK_RANGES, CharSet, Scanner, common_chars, common_share, is_cjk, is_pua
 
 Edits = list[tuple]
 
 # ----------------------------------------------------------------------------- pinyin
 TONE = "āáǎàēéěèīíǐìōóǒòūúǔùǖǘǚǜńňǹḿ"
-PINYIN_RE = starting_with(
+PINYIN_RE = Scanner(
     "[(（]", rf"(?<=[{CJK_RANGES}?A-Za-z\ue000-\uf8ff])[(（]([a-zü]{{0,6}}[{TONE}][a-zü]{{0,6}})[)）]"
 )
 
 
 # the mangled form where the opening parenthesis was eaten by mojibake: ``?shù)膸…``
-PINYIN_MANGLED_RE = re.compile(rf"(?<=\?)[a-zü]{{0,6}}[{TONE}][a-zü]{{0,6}}[)）]")
+# (the '?' is matched, not looked behind at: a literal first character lets re skip ahead fast)
+PINYIN_MANGLED_RE = re.compile(rf"\?([a-zü]{{0,6}}[{TONE}][a-zü]{{0,6}}[)）])")
+TONE_CHARS = CharSet(TONE)  # every annotation carries a tone mark: pages without one skip both scans
 
 
 def pinyin_edits(text: str) -> Edits:
     """``創(chuàng)新`` → ``創新``: tone-marked pinyin in parentheses glued after a character
     (also the mangled ``?shù)`` whose opening parenthesis was lost). Genuine parentheses
     such as ``(一)``, ``(精选)``, ``(Q)`` never carry tone marks."""
+    if not TONE_CHARS.found_in(text):
+        return []
     edits = [(m.start(), m.end(), "", "pinyin_annotation") for m in PINYIN_RE.finditer(text)]
-    edits += [(m.start(), m.end(), "", "pinyin_annotation") for m in PINYIN_MANGLED_RE.finditer(text)]
+    edits += [(m.start(1), m.end(1), "", "pinyin_annotation") for m in PINYIN_MANGLED_RE.finditer(text)]
     return sorted(edits)
 
 
@@ -40,22 +44,33 @@ _TOP_PUNCT = "。，、：；！？"
 
 
 @lru_cache(maxsize=1)
-def _char_rank() -> dict[str, int]:
-    """Single-character frequencies from jieba's dictionary (shipped with jieba; offline)."""
+def _dictionary_counts() -> tuple[dict[str, int], dict[str, int]]:
+    """(one-character, two-character) word frequencies from jieba's dictionary (shipped with
+    jieba; offline). Read with one regex pass and without importing jieba: 0.17 s instead of
+    0.94 s per worker process."""
+    import importlib.util
     import os
 
-    import jieba
-
-    ranks: dict[str, int] = {}
-    path = os.path.join(os.path.dirname(jieba.__file__), "dict.txt")
+    one: dict[str, int] = {}
+    two: dict[str, int] = {}
     try:
-        with open(path, encoding="utf-8") as fh:
-            for line in fh:
-                parts = line.split(" ")
-                if len(parts[0]) == 1:
-                    ranks[parts[0]] = int(parts[1])
-    except OSError:  # pragma: no cover
-        pass
+        spec = importlib.util.find_spec("jieba")
+        with open(os.path.join(os.path.dirname(spec.origin), "dict.txt"), encoding="utf-8") as fh:
+            data = fh.read()
+    except (AttributeError, TypeError, OSError):  # pragma: no cover - jieba is a core dependency
+        return one, two
+    for word, n in _DICT_LINE_RE.findall(data):
+        (one if len(word) == 1 else two)[word] = int(n)
+    return one, two
+
+
+_DICT_LINE_RE = re.compile(r"^(\S\S?) (\d+)", re.M)
+
+
+@lru_cache(maxsize=1)
+def _char_rank() -> dict[str, int]:
+    """Single-character frequencies, with the commonest punctuation ranked first."""
+    ranks = dict(_dictionary_counts()[0])
     for i, p in enumerate(_TOP_PUNCT):
         ranks[p] = 10**9 - i
     return ranks
@@ -167,35 +182,30 @@ def mojibake_edits(text: str, max_window: int = 60) -> tuple[Edits, list[int]]:
 
 
 # ----------------------------------------------------------------------------- invisible
-INVISIBLE_RE = re.compile("[\u200b-\u200f\u2028\u2029\u202a-\u202e\u2060-\u2064\ufeff\u00ad\x00-\x08\x0b\x0c\x0e-\x1f\x7f\r\ufffd]+")
+_INVISIBLE = "\u200b-\u200f\u2028\u2029\u202a-\u202e\u2060-\u2064\ufeff\u00ad\x00-\x08\x0b\x0c\x0e-\x1f\x7f\r\ufffd"
+INVISIBLE_RE = re.compile(f"[{_INVISIBLE}]+")
 PUA_RE = re.compile("[\ue000-\uf8ff]+")
+# the same two classes as one prefilter (built from the class above, so they cannot drift)
+INVISIBLE_OR_PUA = CharSet(ranges=((0xE000, 0xF900),), bmp_class=f"[{_INVISIBLE}]")
 
 
 def invisible_edits(text: str) -> Edits:
     """Zero-width characters, controls, stray CRs, U+FFFD and private-use glyphs."""
+    if not INVISIBLE_OR_PUA.found_in(text):
+        return []
     edits = [(m.start(), m.end(), "", "invisible_char") for m in INVISIBLE_RE.finditer(text)]
     edits += [(m.start(), m.end(), "", "private_use_glyph") for m in PUA_RE.finditer(text)]
     return sorted(edits)
 
 
 # ----------------------------------------------------------------------------- spacing
-@lru_cache(maxsize=1)
 def _word_freq() -> dict[str, int]:
-    import os
-
-    import jieba
-
-    freq: dict[str, int] = {}
-    with open(os.path.join(os.path.dirname(jieba.__file__), "dict.txt"), encoding="utf-8") as fh:
-        for line in fh:
-            parts = line.split(" ")
-            if len(parts[0]) == 2:
-                freq[parts[0]] = int(parts[1])
-    return freq
+    """Two-character word frequencies (a split word is rejoined only if it is a word)."""
+    return _dictionary_counts()[1]
 
 
 SPACED_LINE_RE = re.compile(rf"^(?:[{CJK_RANGES}][ \u3000]){{2,200}}[{CJK_RANGES}]$", re.M)
-SPLIT_WORD_RE = starting_with(
+SPLIT_WORD_RE = Scanner(
     "[ \u30000-9-]", rf"(?<=[{CJK_RANGES}])(?:[ \u3000]|[ \u3000]?\d{{1,3}}[ \u3000]|-)(?=[{CJK_RANGES}])")
 
 
@@ -313,10 +323,10 @@ def _opening_cjk(text: str, i: int) -> bool:
 
 
 # ----------------------------------------------------------------------------- placeholders
-PLACEHOLDER_RE = starting_with("[xX×Ｘｘ_＿*＊某○□]",
+PLACEHOLDER_RE = Scanner("[xX×Ｘｘ_＿*＊某○□]",
                                r"[xX×Ｘｘ]{2,}|_{2,}|＿{2,}|\*{2,}|＊{2,}|某某|○○|□{2,}|XX")
 
 
 def count_placeholders(text: str) -> int:
     """``xx年``, ``__年``, ``***公司``, ``某某``: left in place, counted per document."""
-    return len(PLACEHOLDER_RE.findall(text))
+    return sum(1 for _ in PLACEHOLDER_RE.finditer(text))

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import re
 from functools import lru_cache
+from typing import Iterator
 
 # Han code points: CJK Extension A, the Unified Ideographs and the Compatibility Ideographs
 # ([lo, hi) pairs); the regex class, is_cjk and the numpy tables all come from here
@@ -25,6 +26,95 @@ def starting_with(first: str, pattern: str, flags: int = 0) -> re.Pattern:
     scans for the marker, placeholder and split-word patterns. ``first`` must cover every
     possible first character (tests compare against the plain pattern)."""
     return re.compile(f"(?={first})(?:{pattern})", flags)
+
+
+class CharSet:
+    """A set of characters looked up in a whole text at once (a numpy table over the
+    text's code points, ~2 ns a character). ``re`` scans for a class of non-Latin-1
+    characters at 10-15 ns a character; this is the cheap way to ask "any of these here?"
+    (an exact prefilter) or "where?" (the candidates of a :class:`Scanner`)."""
+
+    def __init__(self, chars: str = "", ranges: tuple[tuple[int, int], ...] = (), bmp_class: str = ""):
+        """``chars``, plus code point ranges ``[lo, hi)``, plus the BMP characters matching the
+        regex class ``bmp_class`` (e.g. ``"[(（]"``; resolved on first use)."""
+        self.chars, self.ranges, self.bmp_class = chars, ranges, bmp_class
+        self._table = None
+
+    def table(self):
+        if self._table is None:
+            import numpy as np
+
+            t = np.zeros(0x110000, bool)
+            t[[ord(c) for c in self.chars]] = True
+            for lo, hi in self.ranges:
+                t[lo:hi] = True
+            if self.bmp_class:
+                t[code_points("".join(re.findall(self.bmp_class, _all_bmp())))] = True
+            self._table = t
+        return self._table
+
+    def found_in(self, text: str) -> bool:
+        """Whether ``text`` contains any character of the set."""
+        return bool(text) and bool(self.table()[_codes(text)].any())
+
+    def positions(self, text: str):
+        """Where the set's characters occur in ``text`` (a sorted numpy array)."""
+        import numpy as np
+
+        return np.flatnonzero(self.table()[_codes(text)])
+
+
+@lru_cache(maxsize=1)
+def _all_bmp() -> str:
+    return "".join(map(chr, range(0x10000)))
+
+
+_last_codes: tuple = (None, None)  # (text, its code points), swapped atomically: thread-safe
+
+
+def _codes(text: str):
+    global _last_codes
+    last = _last_codes
+    if last[0] is not text:
+        last = _last_codes = (text, code_points(text))
+    return last[1]
+
+
+class Scanner:
+    """A pattern with the class of characters its matches start with (``first``, e.g.
+    ``"[(（]"``): :meth:`finditer` finds candidate positions by table lookup and tries the
+    pattern only there. Same matches as ``re.finditer`` (tests compare) for patterns that
+    never match the empty string; 3-10x faster when candidates are rare, because ``re``
+    cannot skip ahead on a class of non-Latin-1 characters. ``match``/``search`` are the
+    guarded pattern's (see :func:`starting_with`)."""
+
+    SMALL = 256  # shorter texts: plain re is cheaper than the table lookup
+
+    def __init__(self, first: str, pattern: str, flags: int = 0):
+        self.regex = starting_with(first, pattern, flags)
+        self.plain = re.compile(pattern, flags)
+        self.pattern, self.flags, self.groups = self.regex.pattern, self.regex.flags, self.plain.groups
+        self.match, self.search = self.regex.match, self.regex.search
+        self.first = CharSet(bmp_class=first)
+
+    def finditer(self, text: str) -> Iterator[re.Match]:
+        if len(text) < self.SMALL:
+            yield from self.regex.finditer(text)
+            return
+        match = self.plain.match
+        end = 0
+        for p in self.first.positions(text).tolist():
+            if p >= end:
+                m = match(text, p)  # lookbehinds see text before p, as in a scan
+                if m is not None:
+                    yield m
+                    end = m.end()
+
+    def findall(self, text: str) -> list:
+        """Like ``re.findall``: whole matches, or the group(s) when the pattern has groups."""
+        if self.groups == 0:
+            return [m.group() for m in self.finditer(text)]
+        return [m.groups("")[0] if self.groups == 1 else m.groups("") for m in self.finditer(text)]
 
 
 def is_cjk(c: str) -> bool:
