@@ -49,15 +49,22 @@ class IngestConfig:
     sections: bool = True
 
     def digest(self) -> str:
-        blob = json.dumps({**asdict(self), "result_format": RESULT_FORMAT}, sort_keys=True, default=list).encode()
-        return hashlib.sha256(blob + __version__.encode()).hexdigest()[:16]
+        return _config_digest(self)
+
+
+@lru_cache(maxsize=64)
+def _config_digest(config: IngestConfig) -> str:  # once per config, not once per page
+    blob = json.dumps({**asdict(config), "result_format": RESULT_FORMAT}, sort_keys=True, default=list).encode()
+    return hashlib.sha256(blob + __version__.encode()).hexdigest()[:16]
 
 
 @dataclass
 class PageResult:
+    """One page's rows of the corpus tables (``removed`` as columns: it is the long one)."""
+
     page: dict
     documents: list[dict] = field(default_factory=list)
-    removed: list[dict] = field(default_factory=list)
+    removed: dict[str, list] | list[dict] = field(default_factory=list)
     sections: list[dict] = field(default_factory=list)
 
 
@@ -231,11 +238,7 @@ def process_page(data: bytes, source: str, is_html: bool, templates: frozenset[b
     clean = tt.text
     page.update(script=facts["script"], title=sfacts["title"], announced_documents=sfacts["announced"])
     log = tt.log()
-    removed_rows = [{
-        "page_id": page["page_id"], "raw_start": a, "raw_end": b, "text": text[a:b], "replacement": repl,
-        "kind": kind, "reason": _reason(rule), "rules": rule,
-    } for a, b, repl, rule, kind in _log_rows(log, text)]
-    removed_rows = _merge_adjacent(removed_rows)
+    removed = _removed_columns(_log_rows(log, text), text, page["page_id"])
     moji = sorted(facts["mojibake_raw"])
     doc_rows = []
     for i, d in enumerate(docs, 1):
@@ -265,7 +268,7 @@ def process_page(data: bytes, source: str, is_html: bool, templates: frozenset[b
 
         for d in doc_rows:
             sec_rows.extend(section_rows(d["doc_id"], d["text"]))
-    return PageResult(page, doc_rows, removed_rows, sec_rows)
+    return PageResult(page, doc_rows, removed, sec_rows)
 
 
 CONVERT_JOIN = 40  # conversion rows closer than this many kept characters (same line) are one row
@@ -297,20 +300,25 @@ def _log_rows(log: list, raw: str) -> list[tuple]:
     return rows
 
 
-def _merge_adjacent(rows: list[dict]) -> list[dict]:
-    """One row per contiguous removal under one rule (a breadcrumb whose characters were
-    converted by OpenCC first would otherwise be logged in pieces)."""
-    out: list[dict] = []
-    for r in rows:
-        p = out[-1] if out else None
-        if (p and r["replacement"] == "" and p["replacement"] == "" and p["raw_end"] == r["raw_start"]
-                and p["reason"] == r["reason"] and p["kind"] == r["kind"]):
-            p["raw_end"], p["text"] = r["raw_end"], p["text"] + r["text"]
-            if r["rules"] != p["rules"]:
-                p["rules"] = "+".join(dict.fromkeys(p["rules"].split("+") + r["rules"].split("+")))
-            continue
-        out.append(dict(r))
-    return out
+def _removed_columns(rows: list[tuple], raw: str, page_id: str) -> dict[str, list]:
+    """The page's removed.parquet rows as columns, one row per contiguous removal under one
+    reason (a breadcrumb whose characters were converted by OpenCC first would otherwise be
+    logged in pieces). ``rows``: (raw_start, raw_end, replacement, rule, kind) in raw order."""
+    out: list[list] = []  # [raw_start, raw_end, replacement, rules, kind, reason]
+    for a, b, repl, rule, kind in rows:
+        reason = _reason(rule)
+        if out:
+            p = out[-1]
+            if repl == "" and p[2] == "" and p[1] == a and p[5] == reason and p[4] == kind:
+                p[1] = b  # contiguous: the raw text is the joined slice
+                if rule != p[3]:
+                    p[3] = "+".join(dict.fromkeys(p[3].split("+") + rule.split("+")))
+                continue
+        out.append([a, b, repl, rule, kind, reason])
+    starts, ends, repls, rules, kinds, reasons = (list(c) for c in zip(*out)) if out else ([],) * 6
+    return {"page_id": [page_id] * len(out), "raw_start": starts, "raw_end": ends,
+            "text": [raw[a:b] for a, b in zip(starts, ends)], "replacement": repls, "kind": kinds,
+            "reason": reasons, "rules": rules}
 
 
 _GENERIC_RULES = {"opencc", "blank_line", "whitespace", "punctuation"}

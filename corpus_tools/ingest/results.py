@@ -53,8 +53,9 @@ def table_schema(name: str):
     return schema(*TABLES[name])
 
 
-def write_result(path: Path, rows: dict[str, list[dict]]) -> None:
-    """Write one page's rows (``{"pages": [page], "documents": [...], ...}``) atomically."""
+def write_result(path: Path, rows: dict[str, list[dict] | dict[str, list]]) -> None:
+    """Write one page's rows (``{"pages": [page], "documents": [...], ...}``; a table may
+    also be given as columns) atomically."""
     import pyarrow as pa
 
     parts = [MAGIC]
@@ -77,11 +78,13 @@ def write_result(path: Path, rows: dict[str, list[dict]]) -> None:
     os.replace(tmp, path)
 
 
-def _table(rows: list[dict], sch):
-    """Rows → Arrow table, column by column (2× faster than ``Table.from_pylist``, which
-    converts row by row; a key missing from a row is null, as there)."""
+def _table(rows: list[dict] | dict[str, list], sch):
+    """Rows (dicts; a missing key is null) or columns (``{name: values}``) → Arrow table,
+    column by column (2× faster than ``Table.from_pylist``, which converts row by row)."""
     import pyarrow as pa
 
+    if isinstance(rows, dict):
+        return pa.Table.from_arrays([pa.array(rows[c], type=f.type) for c, f in zip(sch.names, sch)], schema=sch)
     return pa.Table.from_arrays([pa.array([r.get(c) for r in rows], type=f.type) for c, f in zip(sch.names, sch)],
                                 schema=sch)
 
