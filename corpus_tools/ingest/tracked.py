@@ -137,29 +137,33 @@ class TrackedText:
         that segment. None when some edit touches an edited segment (general path)."""
         segs = self.segs
         starts = self._cur_starts()
+        raw = self.raw
+        bisect_right = bisect.bisect_right
         out: list[Seg] = []
+        append = out.append
         i = 0  # next segment not yet copied
         cur: Seg | None = None  # the kept segment being split
-        c_start = c_off = 0
-        for e in todo:
-            start, end, repl, rule = e[0], e[1], e[2], e[3]
-            j = bisect.bisect_right(starts, start) - 1
+        c_start = c_off = c_raw = 0
+        for e in todo:  # (kept pieces built inline: thousands of edits on a traditional page)
+            start, end, repl = e[0], e[1], e[2]
+            j = bisect_right(starts, start) - 1
             seg = segs[j]
             if seg.rule is not None or end > starts[j] + seg.length:
                 return None
             if seg is not cur:
                 if cur is not None and c_off < cur.length:
-                    out.append(cur.piece(c_off, cur.length))
+                    append(Seg(c_raw + c_off, cur.raw_end, None, None, raw=raw))
                 out.extend(segs[i:j])
                 i = j + 1
-                cur, c_start, c_off = seg, starts[j], 0
+                cur, c_start, c_off, c_raw = seg, starts[j], 0, seg.raw_start
             a, b = start - c_start, end - c_start
             if a > c_off:
-                out.append(cur.piece(c_off, a))
-            out.append(Seg(cur.raw_start + a, cur.raw_start + b, repl, rule, _kind(e[4] if len(e) > 4 else "", repl)))
+                append(Seg(c_raw + c_off, c_raw + a, None, None, raw=raw))
+            kind = e[4] if len(e) > 4 and e[4] else ("removed" if repl == "" else "repair")
+            append(Seg(c_raw + a, c_raw + b, repl, e[3], kind))
             c_off = b
         if cur is not None and c_off < cur.length:
-            out.append(cur.piece(c_off, cur.length))
+            append(Seg(c_raw + c_off, cur.raw_end, None, None, raw=raw))
         out.extend(segs[i:])
         return out
 
