@@ -332,7 +332,15 @@ def _reason(chain: str) -> str:
 
 
 # ----------------------------------------------------------------------------- the corpus
-SHARD_PAGES = 32  # pages per task
+SHARD_PAGES = 32  # pages per task at most
+
+
+def shard_size(n_pages: int, workers: int) -> int:
+    """Pages per task: at most :data:`SHARD_PAGES`, fewer for a small input so that every
+    worker gets ~16 tasks (272 pages on 2 workers: 9 shards of 32 left one worker idle for
+    the last shard; 31 shards of 9 do not). Results are per page, so the shard size never
+    changes the output."""
+    return max(1, min(SHARD_PAGES, -(-n_pages // (16 * max(1, workers)))))
 BATCH_PAGES = 512  # pages per Parquet row group (fixed, so outputs don't depend on workers)
 
 
@@ -551,7 +559,8 @@ def ingest(paths: list[str | os.PathLike] | str | os.PathLike, out: str | os.Pat
         for stale in out.glob(".*.tmp"):
             stale.unlink(missing_ok=True)
     sources = discover(list(paths), skipped)
-    shards = [sources[i:i + SHARD_PAGES] for i in range(0, len(sources), SHARD_PAGES)]
+    size = shard_size(len(sources), workers)
+    shards = [sources[i:i + size] for i in range(0, len(sources), size)]
     with session(engine, workers, address):
         templates = _learn_templates(sources, shards, config, engine, workers, address, timings)
         out.mkdir(parents=True, exist_ok=True)
