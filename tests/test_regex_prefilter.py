@@ -8,6 +8,7 @@ import pytest
 from corpus_tools import sections
 from corpus_tools.ingest import boilerplate, repair, split
 from corpus_tools.ingest.sources import decode
+from corpus_tools.ingest.textutil import compile_guarded, first_chars
 
 from conftest import RAW, REPORTS
 
@@ -86,3 +87,48 @@ def test_mangled_pinyin_matches_the_lookbehind_form():
     old = re.compile(rf"(?<=\?)[a-zü]{{0,6}}[{repair.TONE}][a-zü]{{0,6}}[)）]")
     for text in _texts() + ["??shù)膸", "?shù)?lì)", "a?ǎ)", "?shù?lì)", "?" * 50 + "zhǔ)"]:
         assert [m.span(1) for m in repair.PINYIN_MANGLED_RE.finditer(text)] == [m.span() for m in old.finditer(text)]
+
+
+@pytest.mark.parametrize("pattern,want", [
+    (r"(^声明[:：]|版权|侵犯.{0,6}版权|[a-c]x|(?=a)b)", "[a-c侵声版b]"),
+    (r"a?b", "[ab]"),
+    (r"^[【\[]?(时间|日期)", "[\\[【日时]"),
+    (r"\d+", None), (r"a*", None), (r"(?i)ab", None), (r"x|.", None), (r"[^a]", None), (r"", None),
+])
+def test_first_chars(pattern, want):
+    got = first_chars(pattern)
+    if want is None:
+        assert got is None
+    else:  # same set of characters
+        chars = lambda cls: {chr(c) for c in range(0x10000) if re.fullmatch(cls, chr(c))}
+        assert chars(got) == chars(want)
+
+
+@pytest.mark.parametrize("name", sorted(GUARDED))
+def test_hand_written_guards_cover_the_first_characters(name):
+    """The guard classes written by hand (starting_with / Scanner) hold every character
+    the plain pattern can start with, as read from the parsed pattern."""
+    fast = GUARDED[name]
+    plain = _plain(fast)
+    guard = re.match(r"\(\?=(\[.*?\])\)\(\?:", fast.pattern, re.S).group(1)
+    first = first_chars(plain.pattern, plain.flags)
+    if first is None:  # the reader gives up (a category like \s or \d): nothing to compare
+        return
+    for c in range(0x10000):
+        if re.fullmatch(first, chr(c)):
+            assert re.fullmatch(guard, chr(c)), f"{name}: {chr(c)!r} can start a match but is not in {guard}"
+
+
+def test_guarded_rules_match_like_plain_rules():
+    """Boilerplate rules (also a user's) get a first-character guard when re cannot skip
+    ahead by itself; each line of the seeds and reports gets the same verdict either way."""
+    rules = boilerplate.load_rules()
+    assert any(r.regex.pattern.startswith("(?=") for r in rules), "the copyright rule should be guarded"
+    lines = [ln.strip() for t in _texts() for ln in t.split("\n")] + SYNTHETIC.split()
+    lines += ["声明：本站", "转载请注明出处", "本作品是", "版权所有 © 2020", "Copyright 2019", "侵犯了他人版权"]
+    for r in rules:
+        plain = re.compile(_plain(r.regex).pattern if r.regex.pattern.startswith("(?=") else r.regex.pattern)
+        for ln in lines:
+            a, b = r.regex.search(ln), plain.search(ln)
+            assert (a and a.span()) == (b and b.span()), (r.name, ln)
+    assert compile_guarded("(?m)^a|b").search("xb")  # global flags: falls back to the plain pattern

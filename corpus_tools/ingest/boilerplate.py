@@ -20,7 +20,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Iterable
 
-from .textutil import CJK_RE, TERMINAL_END, cjk_count, starting_with
+from .textutil import CJK_RE, TERMINAL_END, cjk_count, compile_guarded, starting_with
 
 RESOURCES = Path(__file__).resolve().parent.parent / "resources"
 
@@ -42,7 +42,8 @@ def load_rules(path: str | None = None) -> tuple[Rule, ...]:
     data = tomllib.loads(p.read_text(encoding="utf-8"))
     rules = []
     for r in data.get("rule", []):
-        rules.append(Rule(r["name"], r.get("scope", "line"), re.compile(r["pattern"]), int(r.get("max_len", 10**9))))
+        rules.append(Rule(r["name"], r.get("scope", "line"), compile_guarded(r["pattern"]),
+                          int(r.get("max_len", 10**9))))
     return tuple(rules)
 
 

@@ -117,6 +117,102 @@ class Scanner:
         return [m.groups("")[0] if self.groups == 1 else m.groups("") for m in self.finditer(text)]
 
 
+def first_chars(pattern: str, flags: int = 0) -> str | None:
+    """The regex class (``"[...]"``) of the characters a match of ``pattern`` can start with,
+    read from the parsed pattern; None when a match could start anywhere (a negated class,
+    ``.``, a category like ``\\d``, case-insensitive or empty matches…). Zero-width parts
+    (``^``, lookarounds) are skipped, so the class may be larger than needed, never smaller."""
+    import re._constants as c
+    import re._parser as parser
+
+    if flags & re.IGNORECASE:
+        return None
+    try:
+        parsed = parser.parse(pattern, flags)
+    except re.error:
+        return None
+    if parsed.state.flags & re.IGNORECASE:
+        return None
+    ranges: list[tuple[int, int]] = []
+
+    def seq_first(items) -> bool | None:
+        """Add the sequence's first characters; True if it can match empty, None if unknown."""
+        for op, av in items:
+            nullable = item_first(op, av)
+            if nullable is None:
+                return None
+            if not nullable:
+                return False
+        return True
+
+    def item_first(op, av) -> bool | None:
+        if op is c.LITERAL:
+            ranges.append((av, av))
+            return False
+        if op is c.IN:
+            for kind, val in av:
+                if kind is c.LITERAL:
+                    ranges.append((val, val))
+                elif kind is c.RANGE:
+                    ranges.append(val)
+                else:  # NEGATE, CATEGORY: too wide to be worth it
+                    return None
+            return False
+        if op is c.BRANCH:
+            results = [seq_first(alt) for alt in av[1]]
+            return None if None in results else any(results)
+        if op is c.SUBPATTERN:
+            if av[1] & re.IGNORECASE:
+                return None
+            return seq_first(av[3])
+        if op is c.ATOMIC_GROUP:
+            return seq_first(av)
+        if op in (c.MAX_REPEAT, c.MIN_REPEAT, c.POSSESSIVE_REPEAT):
+            inner = seq_first(av[2])
+            return None if inner is None else (inner or av[0] == 0)
+        if op in (c.AT, c.ASSERT, c.ASSERT_NOT):  # zero-width
+            return True
+        return None  # ANY, NOT_LITERAL, group references, ...
+
+    if seq_first(parsed) is not False or not ranges:
+        return None
+    parts = []
+    for lo, hi in sorted(set(ranges)):
+        parts.append(re.escape(chr(lo)) if lo == hi else f"{re.escape(chr(lo))}-{re.escape(chr(hi))}")
+    return "[" + "".join(parts) + "]"
+
+
+def compile_guarded(pattern: str, flags: int = 0) -> re.Pattern:
+    """``re.compile(pattern)``, behind a :func:`first_chars` guard when ``re`` has no way to
+    skip ahead by itself (no literal or character-set prefix, not anchored at the start).
+    For patterns from user files: an alternation with a ``^`` in one branch, like the
+    copyright rule, scanned at 22 ns a character; guarded, 9 (same matches: tests)."""
+    plain = re.compile(pattern, flags)
+    first = first_chars(pattern, flags)
+    if first is None or _skips_ahead(pattern, flags):
+        return plain
+    try:
+        return starting_with(first, pattern, flags)
+    except re.error:  # e.g. global inline flags, which must open the pattern
+        return plain
+
+
+def _skips_ahead(pattern: str, flags: int) -> bool:
+    """Whether ``re`` itself finds a literal or character-set prefix (or an anchor) for the
+    pattern (internal helpers of ``re``; if they change, assume it does not)."""
+    try:
+        import re._compiler as compiler
+        import re._constants as c
+        import re._parser as parser
+
+        parsed = parser.parse(pattern, flags)
+        if parsed.data and parsed.data[0] == (c.AT, c.AT_BEGINNING):
+            return True
+        return bool(compiler._get_literal_prefix(parsed, flags)[0] or compiler._get_charset_prefix(parsed, flags))
+    except Exception:  # pragma: no cover - another Python's re internals
+        return False
+
+
 def is_cjk(c: str) -> bool:
     o = ord(c)
     return 0x4E00 <= o <= 0x9FFF or 0x3400 <= o <= 0x4DBF or 0xF900 <= o <= 0xFAFF
