@@ -351,7 +351,8 @@ def test_split_non_han_matches_the_token_by_token_rule():
         return [x for t in tokens for x in tk._split_token(t)]
 
     cases = [["qq.com"], ["工会", "1-6", "年"], ["1.5%", "a b", "3.5.6", "ａ1", "12"], [],
-             ["x\x00y.z", "2019-2020"], ["-1"], ["ab-", "，", "abc"], ["2-3"]]
+             ["x\x00y.z", "2019-2020"], ["-1"], ["ab-", "，", "abc"], ["2-3"],
+             ["a.", ".a", "工", "b-c-d"], ["a", "-", "b"], ["工a-", "%1", "１-a", "é1"], ["ab"] * 3 + ["a-b"]]
     for tokens in cases:
         assert tk._split_non_han(list(tokens)) == reference(tokens), tokens
     assert Segmenter(backend="jieba").cut("访问qq.com，第1-6条") == Segmenter().cut("访问qq.com，第1-6条")
