@@ -234,7 +234,7 @@ def step_stages(p: dict) -> dict:
     wrap(TrackedText, "edit", "TrackedText.edit (apply + log)")
     from corpus_tools import sections
 
-    wrap(sections, "section_rows", "sections")
+    wrap(sections, "section_columns", "sections")
 
     srcs, size = [], 0
     for src in discover([p["data"]]):

@@ -60,12 +60,12 @@ def _config_digest(config: IngestConfig) -> str:  # once per config, not once pe
 
 @dataclass
 class PageResult:
-    """One page's rows of the corpus tables (``removed`` as columns: it is the long one)."""
+    """One page's rows of the corpus tables (``removed`` and ``sections`` as columns: the long ones)."""
 
     page: dict
     documents: list[dict] = field(default_factory=list)
     removed: dict[str, list] | list[dict] = field(default_factory=list)
-    sections: list[dict] = field(default_factory=list)
+    sections: dict[str, list] | list[dict] = field(default_factory=list)
 
 
 class _Clock:
@@ -262,13 +262,12 @@ def process_page(data: bytes, source: str, is_html: bool, templates: frozenset[b
                 truncated=bool((announced and len(doc_rows) < announced) or cut))
     if not doc_rows:
         page["error"] = "nothing left after cleaning (boilerplate only)"
-    sec_rows = []
+    sec_cols: dict[str, list] | list = []
     if config.sections:  # here, in the worker, not on the driver at merge time
-        from ..sections import section_rows
+        from ..sections import section_columns
 
-        for d in doc_rows:
-            sec_rows.extend(section_rows(d["doc_id"], d["text"]))
-    return PageResult(page, doc_rows, removed, sec_rows)
+        sec_cols = section_columns((d["doc_id"], d["text"]) for d in doc_rows)
+    return PageResult(page, doc_rows, removed, sec_cols)
 
 
 CONVERT_JOIN = 40  # conversion rows closer than this many kept characters (same line) are one row
