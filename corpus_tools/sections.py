@@ -25,11 +25,12 @@ import tomllib
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
-from typing import Any, Iterable, NamedTuple
-
-import pandas as pd
+from typing import TYPE_CHECKING, Any, Iterable, NamedTuple
 
 from .ingest.textutil import Scanner
+
+if TYPE_CHECKING:  # pandas loads on first use (ingest workers call segment() only)
+    import pandas as pd
 
 COLUMNS = ["doc_id", "section_id", "parent_id", "level", "style", "marker", "number",
            "heading", "start", "end", "inline", "role", "issues"]
@@ -468,6 +469,8 @@ def section_rows(doc_id: str, text: str, config: dict[str, Any] | None = None) -
 
 def sections_table(documents: pd.DataFrame, config: dict[str, Any] | None = None) -> pd.DataFrame:
     """One row per section of every document (columns ``doc_id``, ``text`` in, :data:`COLUMNS` out)."""
+    import pandas as pd
+
     config = config or load_config()
     rows: list[dict[str, Any]] = []
     for doc_id, text in zip(documents["doc_id"], documents["text"]):

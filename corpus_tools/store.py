@@ -12,9 +12,10 @@ import os
 import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import pandas as pd
+if TYPE_CHECKING:  # pandas loads on first use (~0.3 s a process: the CLI and ingest workers need none)
+    import pandas as pd
 
 TABLES = ("pages", "documents", "sections", "removed")
 _UMASK = os.umask(0)
@@ -67,6 +68,8 @@ def write_table(path: str | os.PathLike, df: pd.DataFrame) -> None:
 
 
 def read_table(path: str | os.PathLike) -> pd.DataFrame:
+    import pandas as pd
+
     return pd.read_parquet(path)
 
 

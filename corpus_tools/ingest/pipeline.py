@@ -21,9 +21,7 @@ from collections import Counter
 from dataclasses import asdict, dataclass, field
 from functools import lru_cache
 from pathlib import Path
-from typing import Callable, Iterator
-
-import pandas as pd
+from typing import TYPE_CHECKING, Callable, Iterator
 
 from .. import __version__
 from ..store import _UMASK, atomic_write_json
@@ -32,6 +30,9 @@ from .sources import HTML_SUFFIXES, PageError, Source, decode, discover, html_to
 from .results import (PAGE_COLUMNS, SUFFIX, TABLES, read_result, schema, valid_result,
                       write_result)
 from .tracked import TrackedText, span_to_raw
+
+if TYPE_CHECKING:  # pandas loads on first use (~0.3 s a process: ingest workers need none)
+    import pandas as pd
 
 RESULT_FORMAT = 3  # bump when the per-page result files change shape (it is part of the cache key)
 
@@ -642,6 +643,8 @@ def _write_corpus(sources, result_paths, templates, config, out, work, skipped, 
         w.close()
     # the merge after the last result arrived (the part that does not overlap the workers)
     timings["merge_sections"] = round(time.perf_counter() - timings.pop("_results_done", t0), 3)
+    import pandas as pd
+
     pages_df = pd.DataFrame(all_pages)
     if pages_df.empty:
         pages_df = pd.DataFrame(columns=["source", "sha256", "status", "error", "n_chars_raw", "n_chars_kept",
