@@ -464,10 +464,12 @@ def _load_result(path: str, src: Source, page_id: str | None = None) -> tuple[di
     new = page_id or old
     page["page_id"] = new
     docs = tabs["documents"]
+    have = {c: docs.column(c).to_pylist() for c in ("source", "title", "year", "year_source")}
     meta = [dict(zip(("title", "year", "year_source"), row)) for row in
-            zip(*(docs.column(c).to_pylist() for c in ("title", "year", "year_source")))]
+            zip(have["title"], have["year"], have["year_source"])]
     apply_metadata(meta, src)
     fix = {"source": [src.rel] * docs.num_rows, **{c: [m[c] for m in meta] for c in ("title", "year", "year_source")}}
+    fix = {c: v for c, v in fix.items() if v != have[c]}  # usually only what the file adds (its name's year)
     if new != old:
         fix["page_id"] = [new] * docs.num_rows
         fix["doc_id"] = [f"{new}{d[len(old):]}" for d in docs.column("doc_id").to_pylist()]
