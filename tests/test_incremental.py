@@ -1,8 +1,8 @@
 """Adding pages re-processes only the new ones.
 
 1,000 generated pages are ingested; 5 more are added and the same output directory is
-ingested again: exactly 5 new page results appear under ``OUT/.work/pages`` (the old ones
-are neither rewritten nor recomputed), and the tables equal a fresh run over all 1,005.
+ingested again: exactly 5 new page results appear in ``OUT/.work/packs`` (the old ones
+are neither rewritten nor recomputed: same pack, same place, pack untouched), and the tables equal a fresh run over all 1,005.
 
 The pages are built so that the learned template lines cannot change when pages are
 added: every page has one unique title line, paragraphs longer than the template key limit
@@ -17,7 +17,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from corpus_tools.ingest.pipeline import ingest
+from corpus_tools.ingest.pipeline import ingest, stored_results
 
 TABLES = ("pages", "documents", "removed", "sections")
 WORDS = ("工会", "职工", "组织", "开展", "活动", "加强", "建设", "服务", "发展", "提高", "民主", "管理", "维护",
@@ -43,8 +43,9 @@ def write_pages(folder: Path, ids) -> None:
         (folder / f"page_{i:04d}.txt").write_text(page(i), encoding="utf-8")
 
 
-def results(out: Path) -> dict[str, float]:
-    return {str(p.relative_to(out)): p.stat().st_mtime_ns for p in (out / ".work" / "pages").rglob("*.arrow")}
+def results(out: Path) -> dict[str, tuple]:
+    """Kept page results: cache key → (pack, offset, length, pack's mtime)."""
+    return {k: (*loc, Path(loc[0]).stat().st_mtime_ns) for k, loc in stored_results(out / ".work").items()}
 
 
 @pytest.mark.slow

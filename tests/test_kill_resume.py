@@ -19,6 +19,8 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
+from corpus_tools.ingest.pipeline import stored_results
+
 REPO = Path(__file__).resolve().parents[1]
 SEEDS = sorted((REPO / "data" / "raw").glob("*.txt"))
 TABLES = ("pages", "documents", "removed", "sections")
@@ -74,7 +76,7 @@ def _check_tables_complete(out: Path) -> int:
 
 
 def _n_results(out: Path) -> int:
-    return sum(1 for _ in (out / ".work" / "pages").rglob("*.arrow")) if (out / ".work" / "pages").exists() else 0
+    return len(stored_results(out / ".work"))  # page results in complete packs
 
 
 @pytest.fixture(scope="module")

@@ -27,14 +27,14 @@ from .. import __version__
 from ..store import _UMASK, atomic_write_json
 from . import boilerplate, convert, repair, split
 from .sources import HTML_SUFFIXES, PageError, Source, decode, discover, html_to_text, read_bytes, sha256
-from .results import (PAGE_COLUMNS, SUFFIX, TABLES, read_result, schema, valid_result,
-                      write_result)
+from .results import (PACK_SUFFIX, PAGE_COLUMNS, TABLES, encode_result, read_pack_index, read_result,
+                      release_packs, schema, write_pack)
 from .tracked import TrackedText, span_to_raw
 
 if TYPE_CHECKING:  # pandas loads on first use (~0.3 s a process: ingest workers need none)
     import pandas as pd
 
-RESULT_FORMAT = 3  # bump when the per-page result files change shape (it is part of the cache key)
+RESULT_FORMAT = 4  # bump when page results or packs change shape (it is part of the cache key)
 
 
 @dataclass(frozen=True)
@@ -379,24 +379,64 @@ def _error_page(src: Source, err: str) -> PageResult:
     return PageResult(page)
 
 
-def _cache_path(work: Path, digest: str, config: IngestConfig, tdigest: str, is_html: bool) -> Path:
-    return work / "pages" / digest[:2] / f"{digest}-{config.digest()}-{tdigest}{'-h' if is_html else ''}{SUFFIX}"
+def _cache_key(digest: str, config: IngestConfig, tdigest: str, is_html: bool) -> str:
+    """What a page result depends on: the bytes, the configuration, the learned template
+    lines the page contains, and whether it is parsed as HTML."""
+    return f"{digest}-{config.digest()}-{tdigest}{'-h' if is_html else ''}"
 
 
-def _process_shard(args: tuple[list[Source], frozenset[bytes], IngestConfig, str]) -> list[str]:
-    """Task of the apply pass: process a shard of pages, each into its own result file
-    (written atomically; existing results are reused — that is how runs resume).
-    Returns the result paths in shard order."""
+Locator = tuple[str, int, int]  # (pack path, offset, length) of one page result
+
+
+def stored_results(work: str | os.PathLike) -> dict[str, Locator]:
+    """Every page result kept under ``work/packs``: cache key → locator (the first pack in
+    name order wins when two hold the same key)."""
+    out: dict[str, Locator] = {}
+    for path in sorted(Path(work, "packs").glob(f"*{PACK_SUFFIX}")):
+        for key, off, n in read_pack_index(path) or ():
+            if key:
+                out.setdefault(key, (str(path), off, n))
+    return out
+
+
+_KNOWN: dict[str, tuple[frozenset, dict[str, Locator]]] = {}  # per work dir: packs read, their keys
+
+
+def _known_results(work: Path) -> dict[str, Locator]:
+    """:func:`stored_results`, kept per process and refreshed by reading only the packs that
+    appeared since the last task. A pack is known by name, size and mtime: one that changed
+    or vanished (damaged, or ``resume=False``) resets the index."""
+    packs_dir = work / "packs"
+    now = frozenset((e.name, st.st_size, st.st_mtime_ns) for e in os.scandir(packs_dir)
+                    if e.name.endswith(PACK_SUFFIX) for st in (e.stat(),)) if packs_dir.is_dir() else frozenset()
+    seen, keys = _KNOWN.get(str(work), (frozenset(), {}))
+    if not seen <= now:
+        seen, keys = frozenset(), {}
+    for name, _, _ in sorted(now - seen):
+        for key, off, n in read_pack_index(packs_dir / name) or ():
+            if key:
+                keys.setdefault(key, (str(packs_dir / name), off, n))
+    _KNOWN[str(work)] = (now, keys)
+    return keys
+
+
+def _process_shard(args: tuple[list[Source], frozenset[bytes], IngestConfig, str]) -> list[Locator]:
+    """Task of the apply pass: clean a shard of pages and write the results of those not
+    already kept (from an earlier or interrupted run) into one pack. Returns each page's
+    locator, in shard order."""
     shard, templates, config, work = args
     work_p = Path(work)
-    out = []
+    known = _known_results(work_p)
+    fresh: list[tuple[str, bytes]] = []  # (key, result) for this task's pack
+    names: list[str] = []  # what the pack is named after
+    where: list[Locator | int] = []  # a kept locator, or an index into ``fresh``
+    mine: dict[str, int] = {}  # keys computed in this task (identical files in one shard)
     for src in shard:
         data, err = _read(src, config)
         if data is None:
-            res = _error_page(src, err)
-            path = work_p / "errors" / (hashlib.sha256(src.rel.encode()).hexdigest() + SUFFIX)
-            _write_result(path, res)
-            out.append(str(path))
+            fresh.append(("", _encode(_error_page(src, err))))  # never looked up: re-read next run
+            names.append(f"error:{src.rel}")
+            where.append(len(fresh) - 1)
             continue
         digest = sha256(data)
         is_html = src.path.suffix.lower() in HTML_SUFFIXES
@@ -406,21 +446,32 @@ def _process_shard(args: tuple[list[Source], frozenset[bytes], IngestConfig, str
             try:
                 decoded = decode(data)
                 text = html_to_text(decoded[0]) if is_html else decoded[0]
-                mine = sorted(boilerplate.page_line_keys(text) & templates)
+                lines = sorted(boilerplate.page_line_keys(text) & templates)
             except PageError:
-                mine = []
-            tdigest = hashlib.blake2b(b"".join(mine), digest_size=8).hexdigest() if mine else "0"
-        path = _cache_path(work_p, digest, config, tdigest, is_html)
-        if not valid_result(path):
+                lines = []
+            tdigest = hashlib.blake2b(b"".join(lines), digest_size=8).hexdigest() if lines else "0"
+        key = _cache_key(digest, config, tdigest, is_html)
+        if key in known:
+            where.append(known[key])
+        elif key in mine:
+            where.append(mine[key])
+        else:
             res = process_page(data, src.rel, is_html, templates, config, decoded=decoded)
-            _write_result(path, res)
-        out.append(str(path))
-    return out
+            fresh.append((key, _encode(res)))
+            names.append(key)
+            mine[key] = len(fresh) - 1
+            where.append(len(fresh) - 1)
+    if not fresh:
+        return where  # type: ignore[return-value]
+    name = hashlib.sha256("\n".join(names).encode()).hexdigest()[:32]
+    pack = work_p / "packs" / f"{name}{PACK_SUFFIX}"
+    spans = write_pack(pack, fresh)
+    return [w if isinstance(w, tuple) else (str(pack), *spans[w]) for w in where]
 
 
-def _write_result(path: Path, res: PageResult) -> None:
-    write_result(path, {"pages": [res.page], "documents": res.documents, "removed": res.removed,
-                        "sections": res.sections})
+def _encode(res: PageResult) -> bytes:
+    return encode_result({"pages": [res.page], "documents": res.documents, "removed": res.removed,
+                          "sections": res.sections})
 
 
 def apply_metadata(docs: list[dict], src: Source) -> None:
@@ -453,11 +504,11 @@ def _set_columns(table, values: dict[str, list]):
     return table
 
 
-def _load_result(path: str, src: Source, page_id: str | None = None) -> tuple[dict, dict]:
+def _load_result(loc: Locator, src: Source, page_id: str | None = None) -> tuple[dict, dict]:
     """One page result ready for the merge: (page row, {table: Arrow table}). Content-keyed
     results are shared by identical files, so the source (and file-based metadata) is this
     file's; ``page_id`` renames a second copy of identical bytes."""
-    tabs = read_result(path)
+    tabs = read_result(*loc)
     page = tabs["pages"].to_pylist()[0]
     page["source"] = src.rel
     old = page["page_id"]
@@ -558,8 +609,8 @@ def ingest(paths: list[str | os.PathLike] | str | os.PathLike, out: str | os.Pat
         shutil.rmtree(work)
     timings: dict[str, float] = {}
     skipped: list[str] = []
-    if out.is_dir():  # temp files of a run that was killed while writing its tables
-        for stale in out.glob(".*.tmp"):
+    if out.is_dir():  # temp files of a run that was killed while writing its tables or packs
+        for stale in [*out.glob(".*.tmp"), *work.glob("packs/.*.tmp")]:
             stale.unlink(missing_ok=True)
     sources = discover(list(paths), skipped)
     size = shard_size(len(sources), workers)
@@ -568,9 +619,9 @@ def ingest(paths: list[str | os.PathLike] | str | os.PathLike, out: str | os.Pat
         templates = _learn_templates(sources, shards, config, engine, workers, address, timings)
         out.mkdir(parents=True, exist_ok=True)
         # the driver merges each shard's results while the workers clean the next shards
-        result_paths = _apply_pass(sources, shards, templates, config, work, engine, workers, address,
+        result_locs = _apply_pass(sources, shards, templates, config, work, engine, workers, address,
                                    progress, timings)
-        return _write_corpus(sources, result_paths, templates, config, out, work, skipped, timings)
+        return _write_corpus(sources, result_locs, templates, config, out, work, skipped, timings)
 
 
 def _learn_templates(sources, shards, config, engine, workers, address, timings) -> frozenset[bytes]:
@@ -607,7 +658,7 @@ def _apply_pass(sources, shards, templates, config, work, engine, workers, addre
     timings["_results_done"] = time.perf_counter()
 
 
-def _write_corpus(sources, result_paths, templates, config, out, work, skipped, timings) -> IngestSummary:
+def _write_corpus(sources, result_locs, templates, config, out, work, skipped, timings) -> IngestSummary:
     """Stream the page results in source order into the tables; manifest last."""
     t0 = time.perf_counter()
     names = [n for n in TABLES if n != "sections" or config.sections]
@@ -627,12 +678,12 @@ def _write_corpus(sources, result_paths, templates, config, out, work, skipped, 
             writers[name].write_tables(tabs)
             tabs.clear()
 
-    for rp, src in zip(result_paths, sources):  # results first: the generator runs to its end
-        page, tabs = _load_result(rp, src)
+    for loc, src in zip(result_locs, sources):  # results first: the generator runs to its end
+        page, tabs = _load_result(loc, src)
         pid = page["page_id"]
         seen_ids[pid] += 1
         if seen_ids[pid] > 1:  # identical bytes under two names: unique, deterministic ids
-            page, tabs = _load_result(rp, src, f"{pid}~{seen_ids[pid]}")
+            page, tabs = _load_result(loc, src, f"{pid}~{seen_ids[pid]}")
         pages_batch.append(page)
         for name in batch:
             batch[name].append(tabs[name])
@@ -642,6 +693,7 @@ def _write_corpus(sources, result_paths, templates, config, out, work, skipped, 
         if len(pages_batch) >= BATCH_PAGES:
             flush()
     flush()
+    release_packs()
     for w in writers.values():
         w.close()
     # the merge after the last result arrived (the part that does not overlap the workers)

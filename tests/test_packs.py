@@ -1,0 +1,66 @@
+"""Packs: the one file per task that holds its page results, found again by cache key."""
+from __future__ import annotations
+
+import shutil
+
+import pytest
+
+from corpus_tools.ingest.pipeline import ingest, stored_results
+from corpus_tools.ingest.results import (PACK_SUFFIX, encode_result, read_pack_index, read_result,
+                                         release_packs, write_pack)
+
+from conftest import RAW
+
+TABLES = ("pages", "documents", "removed", "sections")
+
+
+def _rows(i: int) -> dict:
+    return {"pages": [{"page_id": f"p{i}", "source": f"f{i}.txt", "status": "ok", "n_chars_raw": i}],
+            "documents": [{"doc_id": f"p{i}-01", "text": "工会" * i, "index": 1}],
+            "removed": {"page_id": ["p"], "raw_start": [0], "raw_end": [1], "text": ["x"], "replacement": [""],
+                        "kind": ["removed"], "reason": ["r"], "rules": ["r"]},
+            "sections": []}
+
+
+def test_pack_round_trip(tmp_path):
+    path = tmp_path / f"a{PACK_SUFFIX}"
+    spans = write_pack(path, [("k1", encode_result(_rows(1))), ("", encode_result(_rows(2))),
+                              ("k3", encode_result(_rows(3)))])
+    index = read_pack_index(path)
+    assert [k for k, _, _ in index] == ["k1", "", "k3"] and [(o, n) for _, o, n in index] == spans
+    for (key, off, n), i in zip(index, (1, 2, 3)):
+        tabs = read_result(path, off, n)
+        assert tabs["pages"].column("n_chars_raw").to_pylist() == [i]
+        assert tabs["documents"].column("text").to_pylist() == ["工会" * i]
+        assert tabs["removed"].num_rows == 1 and tabs["sections"].num_rows == 0
+    release_packs()
+    assert not list(tmp_path.glob(".*.tmp"))  # written through a temporary file, renamed into place
+
+
+@pytest.mark.parametrize("damage", ["truncated", "no_trailer", "garbage", "empty", "bad_index_length"])
+def test_damaged_packs_are_not_packs(tmp_path, damage):
+    path = tmp_path / f"a{PACK_SUFFIX}"
+    write_pack(path, [("k1", encode_result(_rows(1)))])
+    data = path.read_bytes()
+    bad = {"truncated": data[:len(data) // 2], "no_trailer": data[:-3], "garbage": b"\x00\xff" * 100,
+           "empty": b"", "bad_index_length": data[:-15] + (10**9).to_bytes(8, "little") + data[-7:]}[damage]
+    path.write_bytes(bad)
+    assert read_pack_index(path) is None
+
+
+def test_a_damaged_pack_is_recomputed(tmp_path):
+    """A pack cut short (a disk that filled up, a copy that stopped) is ignored: its pages
+    are cleaned again and the tables equal a fresh run."""
+    inp = tmp_path / "in"
+    shutil.copytree(RAW, inp)
+    out, fresh = tmp_path / "out", tmp_path / "fresh"
+    ingest([inp], out, workers=1)
+    packs = sorted((out / ".work" / "packs").glob(f"*{PACK_SUFFIX}"))
+    assert packs and len(stored_results(out / ".work")) == 5
+    packs[0].write_bytes(packs[0].read_bytes()[:100])
+    assert len(stored_results(out / ".work")) < 5
+    ingest([inp], out, workers=1)
+    assert len(stored_results(out / ".work")) == 5
+    ingest([inp], fresh, workers=1)
+    for name in TABLES:
+        assert (out / f"{name}.parquet").read_bytes() == (fresh / f"{name}.parquet").read_bytes(), name
