@@ -191,9 +191,11 @@ def decode(data: bytes) -> tuple[str, str]:
                 pass
         raise PageError(f"binary file ({data.count(0)} NUL bytes), not text")
     try:
-        return _check_text(data.decode("utf-8")), "utf-8"
+        text = data.decode("utf-8")
     except UnicodeDecodeError:
         pass
+    else:  # a control character is a control byte in UTF-8: ≤ 10 such bytes cannot fail the check
+        return (text if len(data) - len(data.translate(None, _CTRL_BYTES)) <= 10 else _check_text(text)), "utf-8"
     # UTF-8 with a few broken sequences: keep it (U+FFFD is removed and logged later)
     lenient = data.decode("utf-8", errors="replace")
     n_bad = lenient.count("\ufffd")
@@ -251,6 +253,7 @@ def _decode_by_line(data: bytes) -> tuple[str, str] | None:
 
 
 _CTRL_RE = re.compile("[\x00-\x08\x0e-\x1f]")
+_CTRL_BYTES = bytes(range(0x00, 0x09)) + bytes(range(0x0E, 0x20))
 
 
 def _check_text(text: str) -> str:
