@@ -264,9 +264,9 @@ def step_stages(p: dict) -> dict:
     total_pages = time.perf_counter() - t0
     with tempfile.TemporaryDirectory() as tmp:
         t0 = time.perf_counter()
-        blobs = [("", pipeline._encode(r)) for r in results]
-        for k in range(0, len(blobs), pipeline.SHARD_PAGES):  # one pack per task, as ingest writes them
-            results_mod.write_pack(Path(tmp) / f"{k}.pack", blobs[k:k + pipeline.SHARD_PAGES])
+        rows = [("", pipeline._rows(r)) for r in results]
+        for k in range(0, len(rows), pipeline.SHARD_PAGES):  # one pack per task, as ingest writes them
+            results_mod.write_pack(Path(tmp) / f"{k}.pack", rows[k:k + pipeline.SHARD_PAGES])
         spent["page results + packs (Arrow IPC)"] = time.perf_counter() - t0
     inner = sum(v for k, v in spent.items() if k not in ("template count (pass 1)", "decode (pass 1)",
                                                           "page results + packs (Arrow IPC)"))

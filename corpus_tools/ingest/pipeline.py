@@ -27,14 +27,14 @@ from .. import __version__
 from ..store import _UMASK, atomic_write_json
 from . import boilerplate, convert, repair, split
 from .sources import HTML_SUFFIXES, PageError, Source, decode, discover, html_to_text, read_bytes, sha256
-from .results import (PACK_SUFFIX, PAGE_COLUMNS, TABLES, encode_result, read_pack_index, read_result,
-                      release_packs, schema, write_pack)
+from .results import (PACK_SUFFIX, PAGE_COLUMNS, TABLES, read_pack_index, read_result, release_packs, schema,
+                      write_pack)
 from .tracked import TrackedText, span_to_raw
 
 if TYPE_CHECKING:  # pandas loads on first use (~0.3 s a process: ingest workers need none)
     import pandas as pd
 
-RESULT_FORMAT = 4  # bump when page results or packs change shape (it is part of the cache key)
+RESULT_FORMAT = 5  # bump when page results or packs change shape (it is part of the cache key)
 
 
 @dataclass(frozen=True)
@@ -385,7 +385,7 @@ def _cache_key(digest: str, config: IngestConfig, tdigest: str, is_html: bool) -
     return f"{digest}-{config.digest()}-{tdigest}{'-h' if is_html else ''}"
 
 
-Locator = tuple[str, int, int]  # (pack path, offset, length) of one page result
+Locator = tuple[str, int]  # (pack path, page number in the pack) of one page result
 
 
 def stored_results(work: str | os.PathLike) -> dict[str, Locator]:
@@ -393,9 +393,9 @@ def stored_results(work: str | os.PathLike) -> dict[str, Locator]:
     name order wins when two hold the same key)."""
     out: dict[str, Locator] = {}
     for path in sorted(Path(work, "packs").glob(f"*{PACK_SUFFIX}")):
-        for key, off, n in read_pack_index(path) or ():
-            if key:
-                out.setdefault(key, (str(path), off, n))
+        for i, entry in enumerate(read_pack_index(path) or ()):
+            if entry[0]:
+                out.setdefault(entry[0], (str(path), i))
     return out
 
 
@@ -413,9 +413,9 @@ def _known_results(work: Path) -> dict[str, Locator]:
     if not seen <= now:
         seen, keys = frozenset(), {}
     for name, _, _ in sorted(now - seen):
-        for key, off, n in read_pack_index(packs_dir / name) or ():
-            if key:
-                keys.setdefault(key, (str(packs_dir / name), off, n))
+        for i, entry in enumerate(read_pack_index(packs_dir / name) or ()):
+            if entry[0]:
+                keys.setdefault(entry[0], (str(packs_dir / name), i))
     _KNOWN[str(work)] = (now, keys)
     return keys
 
@@ -427,14 +427,14 @@ def _process_shard(args: tuple[list[Source], frozenset[bytes], IngestConfig, str
     shard, templates, config, work = args
     work_p = Path(work)
     known = _known_results(work_p)
-    fresh: list[tuple[str, bytes]] = []  # (key, result) for this task's pack
+    fresh: list[tuple[str, dict]] = []  # (key, rows) for this task's pack
     names: list[str] = []  # what the pack is named after
     where: list[Locator | int] = []  # a kept locator, or an index into ``fresh``
     mine: dict[str, int] = {}  # keys computed in this task (identical files in one shard)
     for src in shard:
         data, err = _read(src, config)
         if data is None:
-            fresh.append(("", _encode(_error_page(src, err))))  # never looked up: re-read next run
+            fresh.append(("", _rows(_error_page(src, err))))  # never looked up: re-read next run
             names.append(f"error:{src.rel}")
             where.append(len(fresh) - 1)
             continue
@@ -457,7 +457,7 @@ def _process_shard(args: tuple[list[Source], frozenset[bytes], IngestConfig, str
             where.append(mine[key])
         else:
             res = process_page(data, src.rel, is_html, templates, config, decoded=decoded)
-            fresh.append((key, _encode(res)))
+            fresh.append((key, _rows(res)))
             names.append(key)
             mine[key] = len(fresh) - 1
             where.append(len(fresh) - 1)
@@ -465,13 +465,12 @@ def _process_shard(args: tuple[list[Source], frozenset[bytes], IngestConfig, str
         return where  # type: ignore[return-value]
     name = hashlib.sha256("\n".join(names).encode()).hexdigest()[:32]
     pack = work_p / "packs" / f"{name}{PACK_SUFFIX}"
-    spans = write_pack(pack, fresh)
-    return [w if isinstance(w, tuple) else (str(pack), *spans[w]) for w in where]
+    write_pack(pack, fresh)
+    return [w if isinstance(w, tuple) else (str(pack), w) for w in where]
 
 
-def _encode(res: PageResult) -> bytes:
-    return encode_result({"pages": [res.page], "documents": res.documents, "removed": res.removed,
-                          "sections": res.sections})
+def _rows(res: PageResult) -> dict:
+    return {"pages": [res.page], "documents": res.documents, "removed": res.removed, "sections": res.sections}
 
 
 def apply_metadata(docs: list[dict], src: Source) -> None:
