@@ -461,12 +461,17 @@ def _read_part_index(path: Path) -> _PartIndex:
 
 
 def _list_array(lists: Sequence[list[str]]):
-    """Token lists → Arrow ``list<string>``, built flat (offsets + one string array): ~20 %
-    faster than converting the nested lists."""
+    """Token lists → Arrow ``list<string>``: each list NUL-joined in Python (one C call) and
+    split again by Arrow (``split_pattern``), ~3x faster than converting the nested lists;
+    lists that would not round-trip (empty, or a NUL inside a token) are converted flat."""
     from itertools import accumulate, chain
 
     import pyarrow as pa
+    import pyarrow.compute as pc
 
+    joined = ["\x00".join(t) for t in lists]
+    if all(t and j.count("\x00") == len(t) - 1 for t, j in zip(lists, joined)):
+        return pc.split_pattern(pa.array(joined, pa.string()), "\x00")
     offsets = pa.array(list(accumulate(map(len, lists), initial=0)), pa.int32())
     return pa.ListArray.from_arrays(offsets, pa.array(list(chain.from_iterable(lists)), pa.string()))
 
