@@ -368,3 +368,13 @@ def test_a_failed_shard_leaves_no_part(seed_dir, tmp_path, monkeypatch):
     with pytest.raises(RuntimeError, match="crashed"):
         tk.fill_token_cache(corpus)
     assert [p.name for p in (corpus / "cache" / "tokens").rglob("*") if p.is_file()] == ["settings.json"]
+
+
+def test_token_lists_to_arrow_round_trip():
+    """Cache parts convert token lists through a NUL join + Arrow split; lists that would
+    not round-trip (empty, NUL inside a token) take the flat path: same array either way."""
+    import pyarrow as pa
+
+    for lists in ([["工会", "。"], ["a"]], [["a"], []], [["a\x00b", "c"]], [["", "x", ""]], [[]], []):
+        got = tk._list_array(lists)
+        assert got.equals(pa.array(lists, pa.list_(pa.string()))), lists
