@@ -47,7 +47,9 @@ MARKER_RE = Scanner(
     rf"|(?P<pcn>[（(](?P<pcnn>{_CN})[)）])"
     rf"|(?P<pnum>[（(](?P<pnumn>{_AR})[)）])"
     rf"|(?<![0-9０-９.．A-Za-z（(])(?P<num>{_AR})(?P<nump>[、.．)）])(?![0-9０-９])"
-    rf"|(?P<circ>[\u2460-\u2473\u2474-\u2487])"
+    rf"|(?P<circ>[\u2460-\u2473\u2474-\u2487])",
+    # a longer match's second character: a numeral or digit (第一, 十一, (一, 12) or the mark (一、 1.)
+    then="[一二三四五六七八九十0-9０-９、.．,，)）]", single="[\u2460-\u2487]",
 )
 _SPACE = " \t\r\u3000\xa0"
 _RUNIN_AFTER = "。！？；;!?：:】"  # a run-in marker must follow one of these (or a line start)

@@ -50,7 +50,9 @@ def test_guarded_pattern_matches_like_the_plain_one(name):
 
 
 HOSTILE = ["", "(", "x" * 300, "創(chuàng)" * 100, "\ud800(chuàng)" + "工" * 300 + "\U00020000xx",
-           "工" * 255 + "某某", "工" * 256 + "某某", "某" * 1000, "（一）" * 200 + "\n" + "1、" * 300]
+           "工" * 255 + "某某", "工" * 256 + "某某", "某" * 1000, "（一）" * 200 + "\n" + "1、" * 300,
+           "工" * 300 + "一", "工" * 300 + "①", "①" + "工" * 300 + "⑳", "工" * 300 + "十一、二十、第十二章（３）１２．2)⑴",
+           "一个一些十分第三" * 60 + "三、", ("工" * 299 + "\n") * 3 + "二十一、"]
 
 
 @pytest.mark.parametrize("name", ["sections.MARKER_RE", "repair.PLACEHOLDER_RE", "repair.PINYIN_RE",

@@ -90,12 +90,32 @@ class Scanner:
 
     SMALL = 256  # shorter texts: plain re is cheaper than the table lookup
 
-    def __init__(self, first: str, pattern: str, flags: int = 0):
+    def __init__(self, first: str, pattern: str, flags: int = 0, then: str = "", single: str = ""):
+        """``then`` (optional): the class of the second character of every match longer than
+        one character, and ``single`` the class of the characters that are a match alone:
+        candidates must then also pass the second character (a numeral marker ``一、`` is
+        tried where 一 is followed by 、 or another numeral, not at every 一)."""
         self.regex = starting_with(first, pattern, flags)
         self.plain = re.compile(pattern, flags)
         self.pattern, self.flags, self.groups = self.regex.pattern, self.regex.flags, self.plain.groups
         self.match, self.search = self.regex.match, self.regex.search
         self.first = CharSet(bmp_class=first)
+        self.then = CharSet(bmp_class=then) if then else None
+        self.single = CharSet(bmp_class=single) if single else None
+
+    def candidates(self, text: str) -> list[int]:
+        """Positions where a match may start (sorted)."""
+        import numpy as np
+
+        codes = _codes(text)
+        if self.then is None:
+            return np.flatnonzero(self.first.table()[codes]).tolist()
+        ok = self.first.table()[codes]
+        ok[:-1] &= self.then.table()[codes[1:]]
+        ok[-1:] = False
+        if self.single is not None:
+            ok |= self.single.table()[codes]
+        return np.flatnonzero(ok).tolist()
 
     def finditer(self, text: str) -> Iterator[re.Match]:
         if len(text) < self.SMALL:
@@ -103,7 +123,7 @@ class Scanner:
             return
         match = self.plain.match
         end = 0
-        for p in self.first.positions(text).tolist():
+        for p in self.candidates(text):
             if p >= end:
                 m = match(text, p)  # lookbehinds see text before p, as in a scan
                 if m is not None:
