@@ -78,6 +78,8 @@ def is_spam_line(line: str) -> bool:
 def is_breadcrumb(line: str) -> bool:
     if len(line) > 150:  # first: the split below is slow on long whitespace runs
         return False
+    if not any(c in line for c in ">›»→/"):  # every separator has one: no split, one part
+        return False
     parts = [p for p in BREADCRUMB_SPLIT_RE.split(line.strip()) if p]
     if len(parts) < 3:
         return False
