@@ -53,27 +53,35 @@ def _ray_init(ray, workers: int, address: str | None) -> None:
 
 
 def run_tasks(fn: Callable[[Any], Any], items: Iterable[Any], *, engine: str = "local", workers: int = 1,
-              address: str | None = None) -> Iterator[Any]:
-    """Yield ``fn(item)`` for every item, in order."""
+              address: str | None = None, while_running: Callable[[], None] | None = None) -> Iterator[Any]:
+    """Yield ``fn(item)`` for every item, in order. ``while_running`` is called once in this
+    process after the tasks were handed to the workers (or before they run in-process)."""
     items = list(items)
     if engine == "local":
         if workers <= 1 or len(items) <= 1:
+            if while_running:
+                while_running()
             yield from map(fn, items)
             return
         with ProcessPoolExecutor(max_workers=workers) as ex:
-            yield from ex.map(fn, items)
+            results = ex.map(fn, items)  # submits every task: the workers are busy from here
+            if while_running:
+                while_running()
+            yield from results
         return
     if engine == "ray":
-        yield from _run_ray(fn, items, workers, address)
+        yield from _run_ray(fn, items, workers, address, while_running)
         return
     raise ValueError(f"unknown engine {engine!r} (choose from {', '.join(ENGINES)})")
 
 
-def _run_ray(fn, items, workers, address):
+def _run_ray(fn, items, workers, address, while_running=None):
     import ray
 
     with session("ray", workers, address):  # joins a running Ray, else starts one for this call
         remote = ray.remote(fn)
         refs = [remote.remote(it) for it in items]
+        if while_running:
+            while_running()
         for ref in refs:  # in order; tasks run concurrently on the cluster
             yield ray.get(ref)

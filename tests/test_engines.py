@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 
+from corpus_tools.engine import run_tasks
 from corpus_tools.ingest.pipeline import ingest
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -82,3 +83,27 @@ def test_ray_identical(small_corpus, local_one, tmp_path):
     for name in OUTPUTS:
         assert got[name] == local_one[name], f"{name} differs between local and Ray"
     assert not ray.is_initialized(), "the engine shuts down the Ray it started"
+
+
+def _square(x: int) -> int:
+    return x * x
+
+
+@pytest.mark.parametrize("workers", [1, 2])
+def test_while_running_is_called_once_and_results_stay_in_order(workers):
+    calls = []
+    got = list(run_tasks(_square, range(7), workers=workers, while_running=lambda: calls.append(1)))
+    assert got == [x * x for x in range(7)] and calls == [1]
+
+
+def test_warm_up_loads_what_workers_would_load():
+    """The driver warms up while pool workers count line keys, so that the apply pass's
+    pool, forked afterwards, inherits the loaded resources."""
+    from corpus_tools.ingest import convert, repair
+    from corpus_tools.ingest.pipeline import warm_up
+
+    warm_up()
+    assert repair._dictionary_counts.cache_info().currsize == 1
+    assert repair._char_rank.cache_info().currsize == 1
+    assert convert._script_tables.cache_info().currsize == 1
+    assert repair.INVISIBLE_OR_PUA._table is not None and repair.TONE_CHARS._table is not None

@@ -364,6 +364,36 @@ def _page_text_for_keys(src: Source, config: IngestConfig) -> str | None:
     return text
 
 
+_WARM_PAGE = ("工會組織創(chuàng)新，加強學習。\n一、总体要求\n（一）学习 工 1 作 民-主 xx年 某某\n"
+              "首页 > 工作总结 > 工会\n下载本文 ‚引号‛ ;短语; 1:50\n—6—\n") * 8
+
+
+def warm_up(config: IngestConfig | None = None) -> None:
+    """Load every per-process resource of the cleaning stages now — jieba's dictionary
+    counts, OpenCC, the script and character tables, the Scanner/CharSet tables, the rules
+    — by touching them and cleaning a small page that reaches every stage. A process pool
+    forked afterwards inherits them instead of loading them in every worker. Never raises:
+    a resource that fails to load fails later, in the page that needs it."""
+    from .. import sections
+    from . import textutil
+
+    try:
+        for mod in (repair, boilerplate, convert, split, textutil, sections):
+            for value in list(vars(mod).values()):
+                if isinstance(value, textutil.Scanner):
+                    for cs in (value.first, value.then, value.single):
+                        if cs is not None:
+                            cs.table()
+                elif isinstance(value, textutil.CharSet):
+                    value.table()
+        repair._char_rank()
+        repair._word_freq()
+        textutil.common_share("工会")
+        process_page(_WARM_PAGE.encode(), "warm-up.txt", False, frozenset(), config or IngestConfig())
+    except Exception:  # pragma: no cover - best effort
+        pass
+
+
 def _count_shard(args: tuple[list[Source], IngestConfig]):
     """Task of the count pass: (line keys, pages) arrays over a shard (compact: 16 bytes a line)."""
     shard, config = args
@@ -631,8 +661,11 @@ def _learn_templates(sources, shards, config, engine, workers, address, timings)
     templates: frozenset[bytes] = frozenset()
     if config.learn_templates and len(sources) >= max(3, config.template_min_pages):
         counts = boilerplate.LineCounter()
+        # while pool workers count, this process loads what cleaning needs: the apply pass's
+        # pool is forked afterwards and inherits it (each worker loading it took ~0.35 s)
+        warm = (lambda: warm_up(config)) if engine == "local" and workers > 1 else None
         for keys, pages in run_tasks(_count_shard, [(sh, config) for sh in shards], engine=engine,
-                                     workers=workers, address=address):
+                                     workers=workers, address=address, while_running=warm):
             counts.add(keys, pages)
         templates = boilerplate.template_keys(counts, len(sources), config.template_min_pages)
     timings["templates"] = round(time.perf_counter() - t0, 3)
