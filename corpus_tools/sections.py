@@ -154,8 +154,11 @@ def _role_patterns(roles: tuple) -> list[tuple[str, re.Pattern]]:
 
 
 # --------------------------------------------------------------------------- markers
+_CN_DIGITS = {c: i for i, c in enumerate("一二三四五六七八九", 1)}
+
+
 def _cn_number(s: str) -> int:
-    digits = {c: i for i, c in enumerate("一二三四五六七八九", 1)}
+    digits = _CN_DIGITS
     if "十" not in s:
         return digits[s]
     tens, _, ones = s.partition("十")

@@ -381,9 +381,9 @@ def warm_up(config: IngestConfig | None = None) -> None:
         for mod in (repair, boilerplate, convert, split, textutil, sections):
             for value in list(vars(mod).values()):
                 if isinstance(value, textutil.Scanner):
-                    for cs in (value.first, value.then, value.single):
-                        if cs is not None:
-                            cs.table()
+                    value.first.table()
+                    if value.then is not None:
+                        value._bits()
                 elif isinstance(value, textutil.CharSet):
                     value.table()
         repair._char_rank()

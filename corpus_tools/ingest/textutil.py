@@ -102,6 +102,7 @@ class Scanner:
         self.first = CharSet(bmp_class=first)
         self.then = CharSet(bmp_class=then) if then else None
         self.single = CharSet(bmp_class=single) if single else None
+        self._bit_table = None
 
     def candidates(self, text: str) -> list[int]:
         """Positions where a match may start (sorted)."""
@@ -110,12 +111,20 @@ class Scanner:
         codes = _codes(text)
         if self.then is None:
             return np.flatnonzero(self.first.table()[codes]).tolist()
-        ok = self.first.table()[codes]
-        ok[:-1] &= self.then.table()[codes[1:]]
-        ok[-1:] = False
-        if self.single is not None:
-            ok |= self.single.table()[codes]
-        return np.flatnonzero(ok).tolist()
+        bits = self._bits()[codes]  # one lookup for the three classes
+        ok = (bits[:-1] & 1).astype(bool) & (bits[1:] & 2).astype(bool)
+        return np.flatnonzero(np.append(ok, False) | (bits & 4).astype(bool)).tolist()
+
+    def _bits(self):
+        """first | then << 1 | single << 2, as one uint8 table over the code points."""
+        if self._bit_table is None:
+            import numpy as np
+
+            t = self.first.table().astype(np.uint8) | (self.then.table().astype(np.uint8) << 1)
+            if self.single is not None:
+                t |= self.single.table().astype(np.uint8) << 2
+            self._bit_table = t
+        return self._bit_table
 
     def finditer(self, text: str) -> Iterator[re.Match]:
         if len(text) < self.SMALL:
