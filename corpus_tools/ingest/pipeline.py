@@ -333,6 +333,7 @@ def _reason(chain: str) -> str:
 
 # ----------------------------------------------------------------------------- the corpus
 SHARD_PAGES = 32  # pages per task at most
+BATCH_PAGES = 512  # pages per Parquet row group (fixed, so outputs don't depend on workers)
 
 
 def shard_size(n_pages: int, workers: int) -> int:
@@ -341,7 +342,6 @@ def shard_size(n_pages: int, workers: int) -> int:
     the last shard; 31 shards of 9 do not). Results are per page, so the shard size never
     changes the output."""
     return max(1, min(SHARD_PAGES, -(-n_pages // (16 * max(1, workers)))))
-BATCH_PAGES = 512  # pages per Parquet row group (fixed, so outputs don't depend on workers)
 
 
 def _read(src: Source, config: IngestConfig) -> tuple[bytes | None, str | None]:
@@ -423,10 +423,16 @@ def stored_results(work: str | os.PathLike) -> dict[str, Locator]:
     name order wins when two hold the same key)."""
     out: dict[str, Locator] = {}
     for path in sorted(Path(work, "packs").glob(f"*{PACK_SUFFIX}")):
-        for i, entry in enumerate(read_pack_index(path) or ()):
-            if entry[0]:
-                out.setdefault(entry[0], (str(path), i))
+        for key, loc in _pack_entries(path):
+            out.setdefault(key, loc)
     return out
+
+
+def _pack_entries(path: Path) -> Iterator[tuple[str, Locator]]:
+    """(cache key, locator) of the pages of a complete pack that may be looked up again."""
+    for i, entry in enumerate(read_pack_index(path) or ()):
+        if entry[0]:
+            yield entry[0], (str(path), i)
 
 
 _KNOWN: dict[str, tuple[frozenset, dict[str, Locator]]] = {}  # per work dir: packs read, their keys
@@ -443,9 +449,8 @@ def _known_results(work: Path) -> dict[str, Locator]:
     if not seen <= now:
         seen, keys = frozenset(), {}
     for name, _, _ in sorted(now - seen):
-        for i, entry in enumerate(read_pack_index(packs_dir / name) or ()):
-            if entry[0]:
-                keys.setdefault(entry[0], (str(packs_dir / name), i))
+        for key, loc in _pack_entries(packs_dir / name):
+            keys.setdefault(key, loc)
     _KNOWN[str(work)] = (now, keys)
     return keys
 

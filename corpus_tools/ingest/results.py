@@ -60,22 +60,26 @@ def table_schema(name: str):
     return schema(*TABLES[name])
 
 
-def encode_tables(rows: dict[str, list[dict] | dict[str, list]]) -> bytes:
-    """Rows of the four tables (each as a list of dicts or as columns) as 4 IPC streams."""
+def encode_tables(columns: dict[str, dict[str, list]]) -> bytes:
+    """The four tables, each given as columns, as 4 IPC streams (column by column: 2× faster
+    than ``Table.from_pylist``, which converts row by row)."""
     import pyarrow as pa
 
     parts = []
     for name in TABLES:
         sch = table_schema(name)
+        cols = columns[name]
         sink = pa.BufferOutputStream()
         with pa.ipc.new_stream(sink, sch) as w:
-            w.write_table(_table(rows.get(name) or [], sch))
+            w.write_table(pa.Table.from_arrays([pa.array(cols[c], type=f.type) for c, f in zip(sch.names, sch)],
+                                               schema=sch))
         blob = sink.getvalue()
         parts += [struct.pack("<Q", blob.size), blob.to_pybytes()]
     return b"".join(parts)
 
 
 def _as_columns(rows: list[dict] | dict[str, list], columns: list[str]) -> dict[str, list]:
+    """Rows (dicts; a missing key is null) as columns; columns as they are."""
     if isinstance(rows, dict):
         return rows
     return {c: [r.get(c) for r in rows] for c in columns}
@@ -132,17 +136,6 @@ def read_pack_index(path: str | Path) -> list[tuple[str, int, int, int]] | None:
             return [(str(k), int(d), int(r), int(c)) for k, d, r, c in json.loads(fh.read(n))]
     except (OSError, ValueError, TypeError):
         return None
-
-
-def _table(rows: list[dict] | dict[str, list], sch):
-    """Rows (dicts; a missing key is null) or columns (``{name: values}``) → Arrow table,
-    column by column (2× faster than ``Table.from_pylist``, which converts row by row)."""
-    import pyarrow as pa
-
-    if isinstance(rows, dict):
-        return pa.Table.from_arrays([pa.array(rows[c], type=f.type) for c, f in zip(sch.names, sch)], schema=sch)
-    return pa.Table.from_arrays([pa.array([r.get(c) for r in rows], type=f.type) for c, f in zip(sch.names, sch)],
-                                schema=sch)
 
 
 _PACKS_OPEN: dict[str, tuple[dict, list]] = {}  # decoded packs (a few: pages arrive pack by pack)
