@@ -108,10 +108,9 @@ class Scanner:
         """Positions where a match may start (sorted)."""
         import numpy as np
 
-        codes = _codes(text)
         if self.then is None:
-            return np.flatnonzero(self.first.table()[codes]).tolist()
-        bits = self._bits()[codes]  # one lookup for the three classes
+            return self.first.positions(text).tolist()
+        bits = self._bits()[_codes(text)]  # one lookup for the three classes
         ok = (bits[:-1] & 1).astype(bool) & (bits[1:] & 2).astype(bool)
         return np.flatnonzero(np.append(ok, False) | (bits & 4).astype(bool)).tolist()
 
