@@ -159,8 +159,7 @@ class TrackedText:
             a, b = start - c_start, end - c_start
             if a > c_off:
                 append(Seg(c_raw + c_off, c_raw + a, None, None, raw=raw))
-            kind = e[4] if len(e) > 4 and e[4] else ("removed" if repl == "" else "repair")
-            append(Seg(c_raw + a, c_raw + b, repl, e[3], kind))
+            append(Seg(c_raw + a, c_raw + b, repl, e[3], _kind(e[4] if len(e) > 4 else "", repl)))
             c_off = b
         if cur is not None and c_off < cur.length:
             append(Seg(c_raw + c_off, cur.raw_end, None, None, raw=raw))
