@@ -66,3 +66,17 @@ def test_a_damaged_pack_is_recomputed(tmp_path):
     ingest([inp], fresh, workers=1)
     for name in TABLES:
         assert (out / f"{name}.parquet").read_bytes() == (fresh / f"{name}.parquet").read_bytes(), name
+
+
+def test_result_files_of_the_old_layout_are_removed(tmp_path):
+    """Before packs, page results were one file each under .work/pages and .work/errors:
+    a cache that is never read again, so ingestion deletes it."""
+    inp = tmp_path / "in"
+    shutil.copytree(RAW, inp)
+    out = tmp_path / "out"
+    for old in ("pages/ab/x.arrow", "errors/y.arrow"):
+        (out / ".work" / old).parent.mkdir(parents=True, exist_ok=True)
+        (out / ".work" / old).write_bytes(b"CTPAGE3\n")
+    ingest([inp], out, workers=1)
+    assert not (out / ".work" / "pages").exists() and not (out / ".work" / "errors").exists()
+    assert len(stored_results(out / ".work")) == 5

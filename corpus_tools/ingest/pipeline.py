@@ -637,10 +637,12 @@ def ingest(paths: list[str | os.PathLike] | str | os.PathLike, out: str | os.Pat
     config = config or IngestConfig(**overrides)
     out = Path(out)
     work = out / ".work"
-    if not resume and work.exists():
-        import shutil
+    import shutil
 
+    if not resume and work.exists():
         shutil.rmtree(work)
+    for old in ("pages", "errors"):  # per-page result files of corpus-tools before packs: never read again
+        shutil.rmtree(work / old, ignore_errors=True)
     timings: dict[str, float] = {}
     skipped: list[str] = []
     if out.is_dir():  # temp files of a run that was killed while writing its tables or packs
