@@ -138,7 +138,7 @@ def read_pack_index(path: str | Path) -> list[tuple[str, int, int, int]] | None:
         return None
 
 
-_PACKS_OPEN: dict[str, tuple[dict, list]] = {}  # decoded packs (a few: pages arrive pack by pack)
+_PACKS_OPEN: dict[str, tuple[dict, dict]] = {}  # decoded packs (a few: pages arrive pack by pack)
 
 
 def read_result(path: str | Path, i: int) -> dict:
