@@ -3,10 +3,12 @@ from __future__ import annotations
 
 import argparse
 import sys
-
-import pandas as pd
+from typing import TYPE_CHECKING
 
 from .store import atomic_write_bytes, atomic_write_text, parquet_bytes
+
+if TYPE_CHECKING:  # pandas is imported on first use: `corpus-tools ingest` never needs it
+    import pandas as pd
 
 
 def add_output_options(p: argparse.ArgumentParser) -> None:
@@ -34,6 +36,8 @@ def emit(df: pd.DataFrame, args: argparse.Namespace, title: str | None = None) -
         elif fmt == "json":
             text = df.to_json(orient="records", force_ascii=False, indent=1)
         else:
+            import pandas as pd
+
             with pd.option_context("display.max_rows", 200, "display.max_columns", 20,
                                    "display.width", 200, "display.unicode.east_asian_width", True):
                 text = (f"{title}\n" if title else "") + df.to_string(index=False) + "\n"

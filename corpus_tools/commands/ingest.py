@@ -51,6 +51,11 @@ def _resolve(args: argparse.Namespace, cfg: dict) -> dict:
                 max_page_mb=pick("max_page_mb", "max_page_mb"), max_page_seconds=pick("max_page_seconds", "max_page_seconds"))
 
 
+def resolved_workers(workers: int | None) -> int:
+    """``--workers`` / ``[ingest] workers`` as a process count (0 or unset = one per core)."""
+    return workers or os.cpu_count() or 1
+
+
 def run_ingest(args: argparse.Namespace, progress=None, cfg: dict | None = None):
     from ..config import ConfigError, load_config
     from ..ingest.pipeline import IngestConfig, ingest
@@ -71,7 +76,7 @@ def run_ingest(args: argparse.Namespace, progress=None, cfg: dict | None = None)
     config = IngestConfig(boilerplate=o["boilerplate"], learn_templates=o["learn_templates"],
                           template_min_pages=o["template_min_pages"], max_page_bytes=int(o["max_page_mb"] * 2**20),
                           max_page_seconds=o["max_page_seconds"])
-    workers = o["workers"] or os.cpu_count() or 1
+    workers = resolved_workers(o["workers"])
     try:
         return ingest(args.inputs, args.out, config=config, workers=workers, engine=args.engine,
                       address=args.address, progress=progress, resume=not args.no_resume)

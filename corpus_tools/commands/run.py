@@ -10,7 +10,7 @@ import sys
 from pathlib import Path
 
 from ..errors import UsageError
-from .ingest import add_ingest_options, exit_code, print_summary, run_ingest
+from .ingest import add_ingest_options, exit_code, print_summary, resolved_workers, run_ingest
 
 EPILOG = """examples:
   corpus-tools run data/raw -o build/
@@ -22,8 +22,10 @@ writes OUT_DIR/{pages,documents,sections,removed}.parquet, OUT_DIR/analysis/*.cs
 OUT_DIR/report.html (and OUT_DIR/export/ with --export)."""
 
 
-def _analysis(out: Path, cfg: dict, p) -> dict[str, int]:
-    """Write the analysis tables under OUT/analysis/ (CSV, UTF-8): what a researcher opens."""
+def _analysis(out: Path, cfg: dict, p, args: argparse.Namespace) -> dict[str, int]:
+    """Write the analysis tables under OUT/analysis/ (CSV, UTF-8): what a researcher opens.
+    Documents are segmented into the token cache first on the ingest's workers and engine
+    (``fill_token_cache``), so the analysis below reads tokens and never segments."""
     import logging
 
     import jieba
@@ -33,7 +35,7 @@ def _analysis(out: Path, cfg: dict, p) -> dict[str, int]:
     from ..analysis.themes import theme_frequencies
     from ..analysis.topics import fit_topics
     from ..store import atomic_write_text, load_corpus
-    from ..tokenize import tokenize_documents
+    from ..tokenize import fill_token_cache, tokenize_documents
 
     jieba.setLogLevel(logging.WARNING)
     a = cfg["analysis"]
@@ -47,6 +49,8 @@ def _analysis(out: Path, cfg: dict, p) -> dict[str, int]:
 
     n_docs = len(corpus.documents)
     with p.timed("tokens", "documents") as st:
+        workers = resolved_workers(args.workers if args.workers is not None else cfg["ingest"]["workers"])
+        fill_token_cache(out, userdict=a["userdict"], workers=workers, engine=args.engine, address=args.address)
         tokenize_documents(corpus, userdict=a["userdict"])
         st.done = n_docs
     with p.timed("themes", "tables") as st:
@@ -91,7 +95,7 @@ def run(args: argparse.Namespace) -> int:
             return exit_code(summary, True)
         if summary.n_documents:
             if not args.no_analysis:
-                counts = _analysis(out, cfg, p)
+                counts = _analysis(out, cfg, p, args)
                 if not args.quiet:
                     print(f"analysis tables: {out / 'analysis'}/ ({', '.join(f'{k} {v}' for k, v in counts.items())})")
             if args.export:
