@@ -207,12 +207,18 @@ def _split_non_han(tokens: list[str]) -> list[str]:
     """Apply :func:`_split_token` to every token. Only a token with an ASCII letter or digit
     next to a non-Han, non-alphanumeric character can change, so one regex scan over the
     NUL-joined tokens finds the few to look at (a per-token loop costs a third of the cut)."""
+    return _split_non_han_joined(tokens)[0]
+
+
+def _split_non_han_joined(tokens: list[str]) -> tuple[list[str], str | None]:
+    """:func:`_split_non_han`, also returning the NUL join of the tokens when nothing was
+    split (the join the Arrow conversion needs, :func:`_list_array`), else None."""
     joined = "\x00".join(tokens)
     m = _IN_TOKEN_PAIR.search(joined)
     if m is None:
-        return tokens
+        return tokens, joined
     if joined.count("\x00") != len(tokens) - 1:  # NUL inside a token: token by token
-        return [x for t in tokens for x in _split_token(t)]
+        return [x for t in tokens for x in _split_token(t)], None
     out: list[str] = []
     i = pos = 0  # tokens[i] starts at joined[pos]
     while m is not None:
@@ -222,7 +228,7 @@ def _split_non_han(tokens: list[str]) -> list[str]:
         i, pos = j + 1, joined.find("\x00", m.start()) + 1
         m = _IN_TOKEN_PAIR.search(joined, pos) if pos else None
     out.extend(tokens[i:])
-    return out
+    return out, None
 
 
 class Segmenter:
@@ -277,11 +283,16 @@ class Segmenter:
         return self._tok
 
     def cut(self, text: str) -> list[str]:
+        return self.cut_joined(text)[0]
+
+    def cut_joined(self, text: str) -> tuple[list[str], str | None]:
+        """``(tokens, NUL join of the tokens or None)``: the join comes free from the rjieba
+        path's non-Han split and saves the cache writer making it again."""
         tok = self._get()
         if self.backend == "rjieba":
             out = tok.cut(text, self.hmm)
-            return _split_non_han(out) if self.hmm else out
-        return tok.lcut(text, HMM=self.hmm)
+            return _split_non_han_joined(out) if self.hmm else (out, None)
+        return tok.lcut(text, HMM=self.hmm), None
 
     def __getstate__(self) -> dict:  # picklable for process pools: rebuild in the worker
         d = self.__dict__.copy()
@@ -460,16 +471,18 @@ def _read_part_index(path: Path) -> _PartIndex:
     return info
 
 
-def _list_array(lists: Sequence[list[str]]):
+def _list_array(lists: Sequence[list[str]], joins: Sequence[str | None] | None = None):
     """Token lists → Arrow ``list<string>``: each list NUL-joined in Python (one C call) and
     split again by Arrow (``split_pattern``), ~3x faster than converting the nested lists;
-    lists that would not round-trip (empty, or a NUL inside a token) are converted flat."""
+    lists that would not round-trip (empty, or a NUL inside a token) are converted flat.
+    ``joins``: the joins already made (None where not), e.g. by :meth:`Segmenter.cut_joined`."""
     from itertools import accumulate, chain
 
     import pyarrow as pa
     import pyarrow.compute as pc
 
-    joined = ["\x00".join(t) for t in lists]
+    joined = ["\x00".join(t) if j is None else j for t, j in zip(lists, joins)] if joins is not None \
+        else ["\x00".join(t) for t in lists]
     if all(t and j.count("\x00") == len(t) - 1 for t, j in zip(lists, joined)):
         return pc.split_pattern(pa.array(joined, pa.string()), "\x00")
     offsets = pa.array(list(accumulate(map(len, lists), initial=0)), pa.int32())
@@ -488,15 +501,16 @@ class _PartWriter:
         self.keys: list[str] = []
         self._writer: Any = None
 
-    def write(self, keys: Sequence[str], tokens: Any) -> None:
-        """Append rows: ``tokens`` is a list of token lists or an Arrow list<string> array."""
+    def write(self, keys: Sequence[str], tokens: Any, joins: Sequence[str | None] | None = None) -> None:
+        """Append rows: ``tokens`` is a list of token lists (``joins``: their NUL joins where
+        known, see :func:`_list_array`) or an Arrow list<string> array."""
         import pyarrow as pa
         import pyarrow.compute as pc
         import pyarrow.parquet as pq
 
         if not keys:
             return
-        toks = tokens if isinstance(tokens, pa.Array) else _list_array(tokens)
+        toks = tokens if isinstance(tokens, pa.Array) else _list_array(tokens, joins)
         table = pa.table({"text_sha": pa.array(keys, pa.string()), "tokens": toks,
                           "n_tokens": pc.list_value_length(toks).cast(pa.int32())})
         if self._writer is None:
@@ -725,12 +739,14 @@ SHARD_MAX_CHARS = 10_000_000  # ... and at most this many
 
 @dataclass(frozen=True)
 class _Shard:
-    """One task: segment these rows of a documents file (or these texts) into one new cache part."""
+    """One task: segment these rows of a documents file (or these texts) into one new cache
+    part; ``shas``: their keys, when the parent has hashed them already."""
     cache_root: str
     segmenter: Segmenter
     path: str | None = None
     rows: tuple[int, ...] = ()
     texts: tuple[str, ...] = ()
+    shas: tuple[str, ...] = ()
 
 
 _WORKER_SEGS: dict[str, Segmenter] = {}
@@ -751,14 +767,18 @@ def _batched(items: Iterable[Any], n: int) -> Iterator[list[Any]]:
 
 def _run_shard(shard: _Shard) -> dict:
     """Segment one shard and write its cache part; returns counts only."""
+    from itertools import islice
+
     seg = _worker_segmenter(shard.segmenter)
     texts = (t for _, t in _iter_doc_texts(shard.path, shard.rows)) if shard.path else iter(shard.texts)
+    shas = iter(shard.shas)
     w = TokenCache(shard.cache_root, seg).writer()
     n = n_tokens = 0
     try:
         for batch in _batched(texts, PART_ROWS):
-            toks = [seg.cut(t) for t in batch]
-            w.write([text_sha(t) for t in batch], toks)
+            toks, joins = zip(*map(seg.cut_joined, batch))
+            keys = list(islice(shas, len(batch))) if shard.shas else [text_sha(t) for t in batch]
+            w.write(keys, toks, joins)
             n += len(batch)
             n_tokens += sum(map(len, toks))
     except BaseException:
@@ -905,8 +925,8 @@ def fill_token_cache(data: Any, unit: str = "document", cache_dir: Any = "auto",
             todo.append(row)
             sizes.append(len(text))
     cache.ensure_dir()
-    shards = [_Shard(str(root), seg, str(path), rows) if texts is None
-              else _Shard(str(root), seg, texts=tuple(texts[r] for r in rows))
+    shards = [_Shard(str(root), seg, str(path), rows, shas=tuple(shas[r] for r in rows)) if texts is None
+              else _Shard(str(root), seg, texts=tuple(texts[r] for r in rows), shas=tuple(shas[r] for r in rows))
               for rows in _shard_rows(todo, sizes)]
     done = _run_shards(shards, workers, engine, address)
     cache.maybe_compact()

@@ -364,7 +364,7 @@ def test_a_failed_shard_leaves_no_part(seed_dir, tmp_path, monkeypatch):
     def boom(self, text):
         raise RuntimeError("segmenter crashed")
 
-    monkeypatch.setattr(Segmenter, "cut", boom)
+    monkeypatch.setattr(Segmenter, "cut_joined", boom)  # what a shard task calls (cut calls it too)
     with pytest.raises(RuntimeError, match="crashed"):
         tk.fill_token_cache(corpus)
     assert [p.name for p in (corpus / "cache" / "tokens").rglob("*") if p.is_file()] == ["settings.json"]
@@ -378,3 +378,11 @@ def test_token_lists_to_arrow_round_trip():
     for lists in ([["工会", "。"], ["a"]], [["a"], []], [["a\x00b", "c"]], [["", "x", ""]], [[]], []):
         got = tk._list_array(lists)
         assert got.equals(pa.array(lists, pa.list_(pa.string()))), lists
+        # joins handed over by the segmenter (None where it made none) give the same array
+        joins = ["\x00".join(t) if i % 2 else None for i, t in enumerate(lists)]
+        assert tk._list_array(lists, joins).equals(got), lists
+    seg = Segmenter()
+    for text in ("访问qq.com，第1-6条", "工会工作总结", "", "a\x00b 工会"):
+        toks, joined = seg.cut_joined(text)
+        assert toks == seg.cut(text) and "".join(toks) == text
+        assert joined is None or joined == "\x00".join(toks)
