@@ -57,9 +57,10 @@ from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
-from typing import Any, Union
+from typing import TYPE_CHECKING, Any, Union
 
-import pandas as pd
+if TYPE_CHECKING:  # imported on first use: workers and `corpus-tools tokenize` never need it
+    import pandas as pd
 
 __all__ = [
     "Segmenter", "get_segmenter", "tokenize", "segment", "load_stopwords", "load_userdict",
@@ -884,6 +885,8 @@ def tokenize_documents(data: Any, unit: str = "document", cache_dir: Any = "auto
     units = as_units(data, unit)
     toks, info = tokenize_texts(units["text"].tolist(), token_cache_dir(data, cache_dir), stopwords, userdict,
                                 add_words, hmm, backend, keep_punct, keep_numbers, min_len, workers)
+    import pandas as pd
+
     out = pd.DataFrame({"unit_id": units["unit_id"].tolist(), "tokens": toks})
     out.attrs["tokenize"] = info
     return out

@@ -207,3 +207,4 @@ def test_strict_fails_on_empty_pages(tmp_path):
     exe = [sys.executable, "-m", "corpus_tools.cli", "ingest", str(inp), "-q"]
     assert subprocess.run(exe + ["-o", str(tmp_path / "o1")], cwd=ROOT).returncode == 0
     assert subprocess.run(exe + ["-o", str(tmp_path / "o2"), "--strict"], cwd=ROOT).returncode == 1
+

@@ -101,9 +101,10 @@ def print_summary(summary, file=sys.stdout) -> None:
         per_page = "; ".join(f"{k} docs: {v} pages" for k, v in sorted(Counter(counts).items()))
     print(f"documents per page: {per_page}", file=file)
     print(f"characters kept: {kept:,}; removed: {removed:,}; traditional/mixed pages converted: {conv}", file=file)
-    for row in pages[pages.status == "error"].head(20).itertuples():
-        print(f"error: {row.source}: {row.error}", file=sys.stderr)
-    n_err = int((pages.status == "error").sum())
+    errors = summary.errors()
+    for source, error in errors[:20]:
+        print(f"error: {source}: {error}", file=sys.stderr)
+    n_err = len(errors)
     if n_err > 20:
         print(f"... and {n_err - 20} more errors (see pages.parquet, status == 'error')", file=sys.stderr)
 
@@ -117,8 +118,8 @@ def run(args: argparse.Namespace) -> int:
     if not args.quiet:
         print_summary(summary)
     else:
-        for row in summary.pages[summary.pages.status == "error"].itertuples():
-            print(f"error: {row.source}: {row.error}", file=sys.stderr)
+        for source, error in summary.errors():
+            print(f"error: {source}: {error}", file=sys.stderr)
     return exit_code(summary, args.strict)
 
 

@@ -19,7 +19,7 @@ import os
 import time
 from collections import Counter
 from dataclasses import asdict, dataclass, field
-from functools import lru_cache
+from functools import cached_property, lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Callable, Iterator
 
@@ -567,14 +567,31 @@ def _load_result(loc: Locator, src: Source, page_id: str | None = None) -> tuple
     return page, tabs
 
 
+PAGE_SUMMARY_COLUMNS = ["source", "sha256", "status", "error", "n_chars_raw", "n_chars_kept", "n_chars_removed",
+                        "n_documents", "script"]
+
+
 @dataclass
 class IngestSummary:
+    """What :func:`ingest` did: one row per input page (``pages``, a DataFrame built on
+    first use from ``page_rows``, so the command line never imports pandas), counts by
+    status, stage timings and the files skipped."""
     out: Path
-    pages: pd.DataFrame
+    page_rows: list[dict]
     n_documents: int
     counts: dict
     timings: dict
     skipped: list = field(default_factory=list)
+
+    @cached_property
+    def pages(self) -> pd.DataFrame:
+        import pandas as pd
+
+        return pd.DataFrame(self.page_rows, columns=PAGE_SUMMARY_COLUMNS)
+
+    def errors(self) -> list[tuple[str, str]]:
+        """(source, error) of every page with status ``error``, in input order."""
+        return [(p["source"], p["error"]) for p in self.page_rows if p["status"] == "error"]
 
     @property
     def exit_code(self) -> int:
@@ -727,8 +744,7 @@ def _write_corpus(sources, result_locs, templates, config, out, work, skipped, t
         for name in batch:
             batch[name].append(tabs[name])
             n[name] += tabs[name].num_rows
-        all_pages.append({k: page[k] for k in ("source", "sha256", "status", "error", "n_chars_raw",
-                                               "n_chars_kept", "n_chars_removed", "n_documents", "script")})
+        all_pages.append({k: page[k] for k in PAGE_SUMMARY_COLUMNS})
         if len(pages_batch) >= BATCH_PAGES:
             flush()
     flush()
@@ -737,21 +753,18 @@ def _write_corpus(sources, result_locs, templates, config, out, work, skipped, t
         w.close()
     # the merge after the last result arrived (the part that does not overlap the workers)
     timings["merge_sections"] = round(time.perf_counter() - timings.pop("_results_done", t0), 3)
-    import pandas as pd
-
-    pages_df = pd.DataFrame(all_pages)
-    if pages_df.empty:
-        pages_df = pd.DataFrame(columns=["source", "sha256", "status", "error", "n_chars_raw", "n_chars_kept",
-                                         "n_chars_removed", "n_documents", "script"])
-    status_counts = {k: int((pages_df["status"] == k).sum()) for k in ("ok", "empty", "error")}
+    status_counts = dict.fromkeys(("ok", "empty", "error"), 0)
+    for page in all_pages:
+        if page["status"] in status_counts:
+            status_counts[page["status"]] += 1
     manifest = {
         "tool": "corpus-tools", "version": __version__, "config": asdict(config), "config_digest": config.digest(),
         "inputs": [{"source": p["source"], "sha256": p["sha256"], "status": p["status"]} for p in all_pages],
         "skipped_files": sorted(skipped),
         "counts": {"pages": len(all_pages), **status_counts, "documents": n["documents"],
                    "removed_spans": n["removed"], "sections": n["sections"] if config.sections else None,
-                   "chars_raw": int(pages_df["n_chars_raw"].fillna(0).sum()),
-                   "chars_kept": int(pages_df["n_chars_kept"].fillna(0).sum()),
+                   "chars_raw": sum(p["n_chars_raw"] or 0 for p in all_pages),
+                   "chars_kept": sum(p["n_chars_kept"] or 0 for p in all_pages),
                    "templates_learned": len(templates)},
         "tables": {name: sha256((out / f"{name}.parquet").read_bytes())
                    for name in ("pages", "documents", "removed", "sections") if (out / f"{name}.parquet").exists()},
@@ -759,4 +772,4 @@ def _write_corpus(sources, result_locs, templates, config, out, work, skipped, t
     # timings vary run to run: they go to a separate file so the manifest is byte-identical
     atomic_write_json(out / "manifest.json", manifest)
     atomic_write_json(work / "timings.json", timings)
-    return IngestSummary(out, pages_df, n["documents"], status_counts, timings, sorted(skipped))
+    return IngestSummary(out, all_pages, n["documents"], status_counts, timings, sorted(skipped))
