@@ -55,22 +55,28 @@ def _ray_init(ray, workers: int, address: str | None) -> None:
 def run_tasks(fn: Callable[[Any], Any], items: Iterable[Any], *, engine: str = "local", workers: int = 1,
               address: str | None = None, while_running: Callable[[], None] | None = None) -> Iterator[Any]:
     """Yield ``fn(item)`` for every item, in order. ``while_running`` is called once in this
-    process after the tasks were handed to the workers (or before they run in-process)."""
-    items = list(items)
+    process after the tasks were handed to the workers (or before they run in-process).
+
+    ``items`` may be a generator: each item is handed to the workers as soon as it is made,
+    so they start on the first tasks while the caller is still planning the rest."""
+    from itertools import chain, islice
+
+    items = iter(items)
+    head = list(islice(items, 2))  # one task (or none) runs in this process: no pool to start
     if engine == "local":
-        if workers <= 1 or len(items) <= 1:
+        if workers <= 1 or len(head) <= 1:
             if while_running:
                 while_running()
-            yield from map(fn, items)
+            yield from map(fn, chain(head, items))
             return
         with ProcessPoolExecutor(max_workers=workers) as ex:
-            results = ex.map(fn, items)  # submits every task: the workers are busy from here
+            results = ex.map(fn, chain(head, items))  # submits every task: the workers are busy from here
             if while_running:
                 while_running()
             yield from results
         return
     if engine == "ray":
-        yield from _run_ray(fn, items, workers, address, while_running)
+        yield from _run_ray(fn, chain(head, items), workers, address, while_running)
         return
     raise ValueError(f"unknown engine {engine!r} (choose from {', '.join(ENGINES)})")
 

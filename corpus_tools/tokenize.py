@@ -179,11 +179,26 @@ def load_stopwords(spec: StopwordSpec = "default") -> frozenset[str]:
 # --------------------------------------------------------------------------- segmenters
 
 def _rjieba_available() -> bool:
+    """rjieba is installed: looked up, not imported (0.1 s), since the process that plans the
+    work (and fingerprints the segmenter) never cuts; :meth:`Segmenter._build` imports it."""
+    from importlib.util import find_spec
+
     try:
-        import rjieba  # noqa: F401
-    except ImportError:
+        return find_spec("rjieba") is not None
+    except (ImportError, ValueError):
         return False
-    return True
+
+
+def _jieba_version() -> str:
+    """jieba's version from its package metadata, without importing jieba (~0.08 s)."""
+    from importlib import metadata
+
+    try:
+        return metadata.version("jieba")
+    except metadata.PackageNotFoundError:  # pragma: no cover - jieba is a core dependency
+        import jieba
+
+        return getattr(jieba, "__version__", "?")
 
 
 def _resolve_backend(backend: str) -> str:
@@ -250,11 +265,9 @@ class Segmenter:
     @property
     def fingerprint(self) -> str:
         """SHA-256 of the dictionary contents + settings: the token-cache key."""
-        import jieba
-
         payload = {
             "v": CACHE_FORMAT_VERSION, "backend": self.backend, "hmm": self.hmm,
-            "jieba": getattr(jieba, "__version__", "?"),
+            "jieba": _jieba_version(),
             "entries": [list(e) for e in self.entries],
         }
         return hashlib.sha256(json.dumps(payload, ensure_ascii=False, sort_keys=True).encode()).hexdigest()
@@ -789,10 +802,15 @@ def _run_shard(shard: _Shard) -> dict:
     return {"n_segmented": n, "n_tokens": n_tokens, "part": part.name if part else None}
 
 
+def _shard_target(total_chars: int) -> int:
+    """Characters per shard for texts of ``total_chars`` in all."""
+    return min(SHARD_MAX_CHARS, max(SHARD_MIN_CHARS, total_chars // SHARDS))
+
+
 def _shard_rows(rows: Sequence[int], sizes: Sequence[int]) -> list[tuple[int, ...]]:
     """Consecutive runs of ``rows`` of about equal text size; depends only on the data
     (not on the number of workers), so every run writes the same parts."""
-    target = min(SHARD_MAX_CHARS, max(SHARD_MIN_CHARS, sum(sizes) // SHARDS))
+    target = _shard_target(sum(sizes))
     out: list[tuple[int, ...]] = []
     cur: list[int] = []
     size = 0
@@ -807,7 +825,19 @@ def _shard_rows(rows: Sequence[int], sizes: Sequence[int]) -> list[tuple[int, ..
     return out
 
 
-def _run_shards(shards: list[_Shard], workers: int, engine: str, address: str | None = None) -> list[dict]:
+def _total_chars(path: str | os.PathLike) -> int:
+    """Characters of all texts of a documents file: its ``n_chars`` column when it has one
+    (a column read, not the texts), else the lengths of the texts."""
+    import pyarrow.compute as pc
+    import pyarrow.parquet as pq
+
+    pf = pq.ParquetFile(path)
+    if "n_chars" in pf.schema_arrow.names:
+        return int(pc.sum(pf.read(columns=["n_chars"]).column(0)).as_py() or 0)
+    return sum(len(t) for _, t in _iter_doc_texts(path))
+
+
+def _run_shards(shards: Iterable[_Shard], workers: int, engine: str, address: str | None = None) -> list[dict]:
     from .engine import run_tasks
 
     return list(run_tasks(_run_shard, shards, engine=engine, workers=workers, address=address))
@@ -901,9 +931,11 @@ def fill_token_cache(data: Any, unit: str = "document", cache_dir: Any = "auto",
 
     The parent streams the texts (``batch_size`` rows at a time for documents of a corpus;
     sections and DataFrames go through ``as_units``), hashes them and cuts the uncached ones
-    into shards; each task (:func:`corpus_tools.engine.run_tasks`, ``workers`` processes or
-    Ray) reads its rows itself, segments them and writes its own cache part. The shards
-    depend only on the data, so any number of workers writes the same parts."""
+    into shards of about 1/16 of all the characters (from the ``n_chars`` column), handing
+    each to the workers as soon as it is full; each task (:func:`corpus_tools.engine.run_tasks`,
+    ``workers`` processes or Ray) reads its rows itself, segments them and writes its own
+    cache part. The shards depend only on the data (and what is cached already), so any
+    number of workers writes the same parts."""
     root = token_cache_dir(data, cache_dir)
     if root is None:
         raise ValueError("fill_token_cache needs a cache directory (a corpus, or cache_dir=PATH)")
@@ -913,25 +945,41 @@ def fill_token_cache(data: Any, unit: str = "document", cache_dir: Any = "auto",
     texts: list[str] | None = None
     if path is not None:
         units: Iterable[str] = (t for _, t in _iter_doc_texts(path, batch_size=batch_size))
+        target = _shard_target(_total_chars(path))
     else:
         units = texts = list(_iter_unit_texts(data, unit))
+        target = _shard_target(sum(map(len, texts)))
     known = cache.index().where
     shas: list[str] = []
-    todo: list[int] = []
-    sizes: list[int] = []
     seen: set[str] = set()
-    for row, text in enumerate(units):
-        sha = text_sha(text)
-        shas.append(sha)
-        if sha not in known and sha not in seen:
-            seen.add(sha)
-            todo.append(row)
-            sizes.append(len(text))
     cache.ensure_dir()
-    shards = [_Shard(str(root), seg, str(path), rows, shas=tuple(shas[r] for r in rows)) if texts is None
-              else _Shard(str(root), seg, texts=tuple(texts[r] for r in rows), shas=tuple(shas[r] for r in rows))
-              for rows in _shard_rows(todo, sizes)]
-    done = _run_shards(shards, workers, engine, address)
+
+    def shards() -> Iterator[_Shard]:
+        """Shards of the uncached distinct texts, each handed over as soon as it is full
+        (the workers segment the first ones while this process still reads and hashes)."""
+        cur: list[int] = []
+        size = 0
+        for row, text in enumerate(units):
+            sha = text_sha(text)
+            shas.append(sha)
+            if sha in known or sha in seen:
+                continue
+            seen.add(sha)
+            cur.append(row)
+            size += len(text)
+            if size >= target:
+                yield shard(cur)
+                cur, size = [], 0
+        if cur:
+            yield shard(cur)
+
+    def shard(rows: list[int]) -> _Shard:
+        keys = tuple(shas[r] for r in rows)
+        if texts is None:
+            return _Shard(str(root), seg, str(path), tuple(rows), shas=keys)
+        return _Shard(str(root), seg, texts=tuple(texts[r] for r in rows), shas=keys)
+
+    done = _run_shards(shards(), workers, engine, address)
     cache.maybe_compact()
     idx = cache.index()
     n_segmented = sum(r["n_segmented"] for r in done)

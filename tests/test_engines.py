@@ -96,6 +96,33 @@ def test_while_running_is_called_once_and_results_stay_in_order(workers):
     assert got == [x * x for x in range(7)] and calls == [1]
 
 
+def _touch(path: str) -> str:
+    Path(path).write_text("done")
+    return path
+
+
+def test_tasks_start_while_the_caller_still_makes_them(tmp_path):
+    """A generator of tasks is handed over item by item: here the third task is only made
+    once the first has run in a worker, which would never happen if run_tasks listed the
+    items before submitting them (the token cache fill relies on this to overlap its
+    reading and hashing with the segmenting)."""
+    import time
+
+    first = tmp_path / "first"
+
+    def items():
+        yield str(first)
+        yield str(tmp_path / "second")
+        deadline = time.monotonic() + 60
+        while not first.exists():
+            assert time.monotonic() < deadline, "the first task did not run before the rest was made"
+            time.sleep(0.01)
+        yield str(tmp_path / "third")
+
+    got = list(run_tasks(_touch, items(), workers=2))
+    assert got == [str(first), str(tmp_path / "second"), str(tmp_path / "third")]
+
+
 def test_warm_up_loads_what_workers_would_load():
     """The driver warms up while pool workers count line keys, so that the apply pass's
     pool, forked afterwards, inherits the loaded resources."""
