@@ -44,7 +44,7 @@ DEFAULTS: dict[str, dict[str, Any]] = {
         "userdict": "default",
         "topics_k": 10,               # `corpus-tools topics` number of topics
         "topics_method": "lda",       # "lda" or "nmf"
-        "topics_passes": 10,
+        "topics_passes": "auto",      # LDA passes; "auto": 10 below 2000 documents, fewer (online) above
         "seed": 13,
         "slogans_top": 50,
         "slogans_min_documents": 2,
@@ -79,6 +79,7 @@ _CHOICES = {
     ("export", "format"): ("jsonl", "parquet", "hf"),
     ("export", "unit"): ("document", "section"),
 }
+_INT_OR_AUTO = {("analysis", "topics_passes")}  # a positive integer or "auto"
 _PATH_OPTIONS = {("ingest", "boilerplate"), ("analysis", "lexicon"), ("analysis", "extend")}
 
 
@@ -99,6 +100,10 @@ def find_config(start: str | os.PathLike | None = None) -> Path | None:
 
 def _check(section: str, key: str, value: Any, default: Any, where: str) -> Any:
     name = f"{where}: [{section}] {key}"
+    if (section, key) in _INT_OR_AUTO:
+        if value != "auto" and (isinstance(value, bool) or not isinstance(value, int) or value < 1):
+            raise ConfigError(f'{name} must be a positive integer or "auto", not {value!r}')
+        return value
     if (section, key) in _PATH_OPTIONS or default is None:
         if not isinstance(value, str):
             raise ConfigError(f"{name} must be a string (a path), not {type(value).__name__}")

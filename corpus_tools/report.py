@@ -533,14 +533,21 @@ def _sec_topics(ctx: _Ctx) -> str:
     from .plotting import topic_top_words
 
     n_docs = len(ctx.corpus.documents)
-    if n_docs < 3:
-        return _na(f"too few documents for a topic model ({n_docs})")
-    k = max(2, min(ctx.k_topics, n_docs // 2))
-    res = fit_topics(ctx.corpus, k=k, method="lda", seed=ctx.seed, passes=ctx.topic_passes, iterations=100,
-                     topn=10)
+    res = ctx.cache.get("topics")
+    if res is not None:  # the model `corpus-tools run` fitted for analysis/topics.csv
+        params = getattr(res, "params", {}) or {}
+        name = "LDA (gensim)" if res.method == "lda" else "NMF (scikit-learn)"
+        passes = f", {params['passes']} passes" if "passes" in params else ""
+        summ = f"{name}, k={res.k}, seed={res.seed}{passes} over {params.get('n_units', n_docs)} units (analysis/topics.csv)"
+    else:
+        if n_docs < 3:
+            return _na(f"too few documents for a topic model ({n_docs})")
+        k = max(2, min(ctx.k_topics, n_docs // 2))
+        res = fit_topics(ctx.corpus, k=k, method="lda", seed=ctx.seed, passes=ctx.topic_passes, iterations=100,
+                         topn=10)
+        summ = f"LDA (gensim), k={k}, seed={ctx.seed}, {ctx.topic_passes} passes over {n_docs} documents"
     parts = []
     cs = getattr(res, "coherence_summary", {}) or {}
-    summ = f"LDA (gensim), k={k}, seed={ctx.seed}, {ctx.topic_passes} passes over {n_docs} documents"
     params = getattr(res, "params", {}) or {}
     if params.get("n_terms"):
         summ += f", vocabulary {params['n_terms']:,} terms"
@@ -560,11 +567,16 @@ def _sec_slogans(ctx: _Ctx) -> str:
     from .plotting import slogan_bars
     from .plotting import slogan_timeline as plot_timeline
 
-    try:
-        clusters = ctx.clusters()
-    except Exception:
-        clusters = None
-    sl = find_slogans(ctx.corpus, top=ctx.top_slogans, clusters=clusters)
+    if "slogans" in ctx.cache:  # the full table `corpus-tools run` computed for analysis/slogans.csv
+        from .analysis.slogans import select_top
+
+        sl = select_top(ctx.cache["slogans"], ctx.top_slogans)
+    else:
+        try:
+            clusters = ctx.clusters()
+        except Exception:
+            clusters = None
+        sl = find_slogans(ctx.corpus, top=ctx.top_slogans, clusters=clusters)
     if not len(sl):
         return _note("no recurring slogans found")
     parts = [_note("count = occurrences; count_dedup = occurrences with near-duplicate documents counted once; "
@@ -659,13 +671,19 @@ def _quiet_jieba() -> None:
 def render_report(corpus: Corpus | str | Path, top_slogans: int = 30, k_topics: int = 8, seed: int = 13,
                   topic_passes: int = 5, max_pages_listed: int = 5000, min_years_for_timeline: int = 3,
                   progress: Callable[[str, int, int], None] | None = None,
-                  embed_font: bool = True) -> tuple[str, dict[str, float]]:
+                  embed_font: bool = True, reuse: dict[str, Any] | None = None) -> tuple[str, dict[str, float]]:
     """Build the report HTML in memory: ``(html, {section: seconds})``. ``embed_font`` embeds
-    a subset of the plots' CJK font (see :func:`embedded_font_css`)."""
+    a subset of the plots' CJK font (see :func:`embedded_font_css`). ``reuse``: results
+    already computed for this corpus, shown instead of computed again (what ``corpus-tools
+    run`` passes): ``clusters`` (near-duplicate clusters), ``slogans`` (the full
+    :func:`~corpus_tools.analysis.slogans.find_slogans` table, ``top=None``; the report
+    keeps ``top_slogans`` rows of it) and ``topics`` (a fitted topic model, shown instead
+    of the report's own small one)."""
     corpus = corpus if isinstance(corpus, Corpus) else load_corpus(corpus)
     _quiet_jieba()
     ctx = _Ctx(corpus, top_slogans=top_slogans, k_topics=k_topics, seed=seed, topic_passes=topic_passes,
-               max_pages_listed=max_pages_listed, min_years=min_years_for_timeline)
+               max_pages_listed=max_pages_listed, min_years=min_years_for_timeline,
+               cache={k: v for k, v in (reuse or {}).items() if v is not None})
     t_all = time.perf_counter()
     body: list[str] = []
     for i, (key, fn) in enumerate(_BUILDERS):
@@ -728,7 +746,8 @@ no network access.</footer>
 def build_report(corpus_dir: str | Path, out_path: str | Path | None = None, quiet: bool = False,
                  top_slogans: int = 30, k_topics: int = 8, seed: int = 13, *, topic_passes: int = 5,
                  max_pages_listed: int = 5000, min_years_for_timeline: int = 3,
-                 progress: Callable[[str, int, int], None] | None = None, embed_font: bool = True) -> Path:
+                 progress: Callable[[str, int, int], None] | None = None, embed_font: bool = True,
+                 reuse: dict[str, Any] | None = None) -> Path:
     """Write the HTML report of ``corpus_dir`` to ``out_path`` (default ``corpus_dir/report.html``).
 
     ``top_slogans`` rows of slogans, a ``k_topics`` LDA model (``topic_passes`` passes, ``seed``),
@@ -737,13 +756,14 @@ def build_report(corpus_dir: str | Path, out_path: str | Path | None = None, qui
     otherwise. ``progress`` is an ``(stage, done, total)`` callback (see
     :mod:`corpus_tools.progress`); without one, a progress bar is drawn on a terminal unless
     ``quiet``. ``embed_font=False`` leaves Chinese text to the viewer's fonts (a smaller file).
-    Returns the path written (atomically).
+    ``reuse``: results computed already (see :func:`render_report`). Returns the path
+    written (atomically).
     """
     corpus = load_corpus(corpus_dir)
     out = Path(out_path) if out_path is not None else corpus.path / "report.html"
     kwargs = dict(top_slogans=top_slogans, k_topics=k_topics, seed=seed, topic_passes=topic_passes,
                   max_pages_listed=max_pages_listed, min_years_for_timeline=min_years_for_timeline,
-                  embed_font=embed_font)
+                  embed_font=embed_font, reuse=reuse)
     if progress is None and not quiet:
         from .progress import Progress
 

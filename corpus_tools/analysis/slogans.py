@@ -53,6 +53,11 @@ class _Cand:
     quoted_only: bool = False
     items: tuple[str, ...] | None = None  # enumeration items
 
+    def required_chars(self) -> set[str]:
+        """Characters every match contains (the items, or the slogan's characters): a text
+        without one of them cannot match :meth:`pattern`."""
+        return set("".join(self.items) if self.items else self.slogan) - set(" \t\n\r\f\v")
+
     def pattern(self) -> re.Pattern:
         if self.items:
             # short lists of one-character items must keep their separators (党、政、工 ≠ 党政工作)
@@ -268,6 +273,26 @@ def _add_known(texts: list[str], cands: dict[str, _Cand]) -> None:
             cands[s] = probe
 
 
+class _CharIndex:
+    """Which texts contain each character (text numbers in ascending order): counting a
+    candidate then only scans the texts that hold its rarest character, not the whole
+    corpus (thousands of candidates x every text was the main job's bottleneck at scale)."""
+
+    def __init__(self, texts: list[str]):
+        post: dict[str, list[int]] = defaultdict(list)
+        for i, text in enumerate(texts):
+            for ch in set(text):
+                post[ch].append(i)
+        self.post = dict(post)
+        self.n = len(texts)
+
+    def candidates(self, chars: set[str]) -> list[int] | range:
+        """Texts that may contain all of ``chars``, ascending (all texts when ``chars`` is empty)."""
+        if not chars:
+            return range(self.n)
+        return min((self.post.get(ch, []) for ch in chars), key=len)
+
+
 # ----------------------------------------------------------------- public API
 def _cluster_map(units: pd.DataFrame, clusters: pd.DataFrame | None) -> dict[str, str]:
     if clusters is None:
@@ -290,7 +315,8 @@ def find_slogans(data: UnitSource, unit: str = "document", top: int | None = Non
 
     Returns one row per slogan with ``COLUMNS``, best first (n_clusters, count_dedup, count,
     then the slogan). ``top`` keeps every known slogan found plus the best others up to
-    ``top`` rows. ``clusters`` (doc_id, cluster_id) defaults to
+    ``top`` rows (:func:`select_top`: the same rows as cutting the ``top=None`` table, so one
+    full table serves several ``top`` values). ``clusters`` (doc_id, cluster_id) defaults to
     :func:`corpus_tools.export.dedup.near_duplicate_clusters` of the documents.
     """
     units = as_units(data, unit)
@@ -310,6 +336,7 @@ def find_slogans(data: UnitSource, unit: str = "document", top: int | None = Non
     cmap = _cluster_map(units, clusters)
     doc_ids = units["doc_id"].astype(str).tolist()
     pages, years = units["page_id"].tolist(), units["year"].tolist()
+    index = _CharIndex(texts)
 
     rows = []
     for s in sorted(cands):
@@ -317,7 +344,8 @@ def find_slogans(data: UnitSource, unit: str = "document", top: int | None = Non
         pat = c.pattern()
         per_doc: Counter = Counter()
         docs_pages, docs_years, ctx = set(), [], []
-        for i, text in enumerate(texts):
+        for i in index.candidates(c.required_chars()):
+            text = texts[i]
             hits = list(pat.finditer(text))
             if not hits:
                 continue
@@ -344,11 +372,16 @@ def find_slogans(data: UnitSource, unit: str = "document", top: int | None = Non
         })
     out = pd.DataFrame(rows, columns=COLUMNS)
     out = out.sort_values(["n_clusters", "count_dedup", "count", "slogan"], ascending=[False, False, False, True])
-    if top is not None:
-        out = out.loc[_select_top(out, top)]
     out["first_year"] = out["first_year"].astype("Int64")
     out["last_year"] = out["last_year"].astype("Int64")
-    return out.reset_index(drop=True)
+    out = out.reset_index(drop=True)
+    return out if top is None else select_top(out, top)
+
+
+def select_top(ranked: pd.DataFrame, top: int) -> pd.DataFrame:
+    """The rows of a full :func:`find_slogans` table that ``top=`` keeps: every known
+    slogan, then the best of each kind in turn, in ranked order."""
+    return ranked.loc[_select_top(ranked, top)].reset_index(drop=True)
 
 
 def _select_top(ranked: pd.DataFrame, top: int) -> list:

@@ -22,26 +22,33 @@ writes OUT_DIR/{pages,documents,sections,removed}.parquet, OUT_DIR/analysis/*.cs
 OUT_DIR/report.html (and OUT_DIR/export/ with --export)."""
 
 
-def _analysis(out: Path, cfg: dict, p, args: argparse.Namespace) -> dict[str, int]:
+def _analysis(out: Path, cfg: dict, p, args: argparse.Namespace) -> tuple[dict[str, int], dict]:
     """Write the analysis tables under OUT/analysis/ (CSV, UTF-8): what a researcher opens.
+    Returns (rows per table, results the report reuses).
+
     Documents are segmented into the token cache first on the ingest's workers and engine
-    (``fill_token_cache``), so the analysis below reads tokens and never segments."""
+    (``fill_token_cache``), so the analysis below reads tokens and never segments. What the
+    report also shows is computed once here and handed to it: the near-duplicate clusters,
+    the full slogan table and the topic model."""
     import logging
 
     import jieba
 
-    from ..analysis.slogans import find_slogans, slogan_timeline
+    from ..analysis.slogans import find_slogans, select_top, slogan_timeline
     from ..analysis.stats import corpus_stats, document_stats
     from ..analysis.themes import theme_frequencies
-    from ..analysis.topics import fit_topics
+    from ..analysis.topics import LARGE_CORPUS, fit_topics
+    from ..export.dedup import near_duplicate_clusters
     from ..store import atomic_write_text, load_corpus
-    from ..tokenize import fill_token_cache, tokenize_documents
+    from ..tokenize import fill_token_cache
 
     jieba.setLogLevel(logging.WARNING)
     a = cfg["analysis"]
     corpus = load_corpus(out)
     dest = out / "analysis"
     counts: dict[str, int] = {}
+    reuse: dict = {}
+    workers = resolved_workers(args.workers if args.workers is not None else cfg["ingest"]["workers"])
 
     def save(name, df):
         atomic_write_text(dest / f"{name}.csv", df.to_csv(index=False))
@@ -49,9 +56,7 @@ def _analysis(out: Path, cfg: dict, p, args: argparse.Namespace) -> dict[str, in
 
     n_docs = len(corpus.documents)
     with p.timed("tokens", "documents") as st:
-        workers = resolved_workers(args.workers if args.workers is not None else cfg["ingest"]["workers"])
         fill_token_cache(out, userdict=a["userdict"], workers=workers, engine=args.engine, address=args.address)
-        tokenize_documents(corpus, userdict=a["userdict"])
         st.done = n_docs
     with p.timed("themes", "tables") as st:
         for by in ("document", "page", "year"):
@@ -59,12 +64,24 @@ def _analysis(out: Path, cfg: dict, p, args: argparse.Namespace) -> dict[str, in
         st.done = 3
     with p.timed("topics", "topics") as st:
         k = min(int(a["topics_k"]), max(2, n_docs - 1))
-        res = fit_topics(corpus, k=k, method=a["topics_method"], seed=a["seed"], passes=a["topics_passes"])
+        # a large corpus streams its tokens from the cache (same model, bounded memory);
+        # the E step runs on the ingest's workers (same model as on one)
+        res = fit_topics(corpus, k=k, method=a["topics_method"], seed=a["seed"], passes=a["topics_passes"],
+                         iterations="auto" if a["topics_passes"] == "auto" else 200,
+                         chunksize="auto" if a["topics_passes"] == "auto" else 2000,
+                         stream=n_docs >= LARGE_CORPUS, workers=workers)
         save("topics", res.topics)
         save("topic_coherence", res.coherence)
+        reuse["topics"] = res
         st.done = k
     with p.timed("slogans", "slogans") as st:
-        sl = find_slogans(corpus, top=a["slogans_top"], min_documents=a["slogans_min_documents"])
+        try:
+            reuse["clusters"] = clusters = near_duplicate_clusters(corpus.documents)
+        except Exception:  # e.g. datasketch missing: slogans count documents, not clusters
+            clusters = None
+        ranked = find_slogans(corpus, min_documents=a["slogans_min_documents"], clusters=clusters)
+        reuse["slogans"] = ranked
+        sl = select_top(ranked, a["slogans_top"])
         save("slogans", sl)
         save("slogan_timeline", slogan_timeline(corpus, slogans=list(sl["slogan"])))
         st.done = len(sl)
@@ -73,7 +90,7 @@ def _analysis(out: Path, cfg: dict, p, args: argparse.Namespace) -> dict[str, in
         save("document_stats", ds)
         save("corpus_stats", corpus_stats(corpus, doc_stats=ds))
         st.done = len(ds)
-    return counts
+    return counts, reuse
 
 
 def run(args: argparse.Namespace) -> int:
@@ -94,8 +111,9 @@ def run(args: argparse.Namespace) -> int:
             print("--strict: some pages failed or were empty; stopping before analysis", file=sys.stderr)
             return exit_code(summary, True)
         if summary.n_documents:
+            reuse: dict = {}
             if not args.no_analysis:
-                counts = _analysis(out, cfg, p, args)
+                counts, reuse = _analysis(out, cfg, p, args)
                 if not args.quiet:
                     print(f"analysis tables: {out / 'analysis'}/ ({', '.join(f'{k} {v}' for k, v in counts.items())})")
             if args.export:
@@ -119,7 +137,7 @@ def run(args: argparse.Namespace) -> int:
                                 k_topics=r["k_topics"], seed=r["seed"], topic_passes=r["topic_passes"],
                                 max_pages_listed=r["max_pages_listed"],
                                 min_years_for_timeline=r["min_years_for_timeline"], embed_font=r["embed_font"],
-                                progress=p.stage("report", unit="sections"))
+                                progress=p.stage("report", unit="sections"), reuse=reuse)
             p.finish("report")
         p.print_summary(file=sys.stderr)
     if summary.n_documents and not args.quiet:
