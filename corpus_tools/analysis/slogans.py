@@ -20,6 +20,7 @@ import tomllib
 from collections import Counter, defaultdict
 from dataclasses import dataclass
 from functools import lru_cache
+from typing import Callable
 from importlib import resources
 
 import pandas as pd
@@ -70,6 +71,66 @@ class _Cand:
             nums = load_resources()["numeric"]["numerals"] + "百千万零〇0-9"
             return re.compile(rf"(?<![{nums}]){body}")
         return re.compile(body)
+
+    def matcher(self) -> Callable[[str], list[tuple[int, int]]]:
+        """A function giving ``[m.span() for m in self.pattern().finditer(text)]``, faster
+        (compiled once per candidate). A pattern that starts with a lookbehind or a quote
+        class makes ``re`` try every position, so for those the slogan's own characters are
+        searched for (``re`` skips ahead to their first one) and the lookbehind or the quotes
+        around them are checked by hand, position by position in ``finditer``'s order."""
+        if self.items or not (self.quoted_only or self.kind == "numeric"):
+            pat = self.pattern()
+            return lambda text: [m.span() for m in pat.finditer(text)]
+        body = re.compile(r"\s?".join(map(re.escape, self.slogan)))
+        if not self.quoted_only:  # numeric: (?<![numerals]) body
+            before = _numeral_class()
+
+            def numeric(text: str) -> list[tuple[int, int]]:
+                out: list[tuple[int, int]] = []
+                pos = 0
+                while (m := body.search(text, pos)) is not None:
+                    a = m.start()
+                    if a > 0 and before.match(text, a - 1):
+                        pos = a + 1
+                        continue
+                    out.append(m.span())
+                    pos = m.end()
+                return out
+            return numeric
+
+        def quoted(text: str) -> list[tuple[int, int]]:  # [“「『]\s? body \s?[”」』]
+            out: list[tuple[int, int]] = []
+            pos, n = 0, len(text)
+            while (m := body.search(text, pos)) is not None:
+                a, b = m.span()
+                if a >= 1 and text[a - 1] in _OPEN:
+                    start = a - 1
+                elif a >= 2 and text[a - 1].isspace() and text[a - 2] in _OPEN:
+                    start = a - 2
+                else:
+                    start = -1
+                end = -1
+                if start >= 0:
+                    if b < n and text[b] in _CLOSE:
+                        end = b + 1
+                    elif b + 1 < n and text[b].isspace() and text[b + 1] in _CLOSE:
+                        end = b + 2
+                if end < 0:
+                    pos = a + 1
+                    continue
+                out.append((start, end))
+                pos = end
+            return out
+        return quoted
+
+
+_OPEN, _CLOSE = "“「『", "”」』"
+
+
+@lru_cache(maxsize=1)
+def _numeral_class() -> re.Pattern:
+    """One character that may not precede a numeric formula (see :meth:`_Cand.pattern`)."""
+    return re.compile(f"[{load_resources()['numeric']['numerals']}百千万零〇0-9]")
 
 
 # ----------------------------------------------------------------- grammar helpers
@@ -341,12 +402,12 @@ def find_slogans(data: UnitSource, unit: str = "document", top: int | None = Non
     rows = []
     for s in sorted(cands):
         c = cands[s]
-        pat = c.pattern()
+        spans = c.matcher()
         per_doc: Counter = Counter()
         docs_pages, docs_years, ctx = set(), [], []
         for i in index.candidates(c.required_chars()):
             text = texts[i]
-            hits = list(pat.finditer(text))
+            hits = spans(text)
             if not hits:
                 continue
             per_doc[doc_ids[i]] += len(hits)
@@ -354,7 +415,7 @@ def find_slogans(data: UnitSource, unit: str = "document", top: int | None = Non
             if years[i] is not None and not pd.isna(years[i]):
                 docs_years.append(int(years[i]))
             if len(ctx) < n_contexts and all(not x.startswith(doc_ids[i] + ":") for x in ctx):
-                ctx.append(f"{doc_ids[i]}:{_snippet(text, hits[0].start(), hits[0].end())}")
+                ctx.append(f"{doc_ids[i]}:{_snippet(text, *hits[0])}")
         if not per_doc:
             continue
         by_cluster: dict[str, int] = {}
