@@ -91,3 +91,28 @@ def test_matchers_give_the_regex_spans(seed_corpus):
             assert spans(t) == [m.span() for m in c.pattern().finditer(t)], (c.slogan, t[:40])
     ranked = find_slogans(seed_corpus)
     assert select_top(ranked, 50).equals(find_slogans(seed_corpus, top=50))
+
+
+def test_automaton_counts_like_the_regexes(seed_corpus, reports_corpus):
+    """One Aho-Corasick pass per text over all one-string candidates (the squeezed text:
+    lone whitespace deleted, longer runs kept as a barrier) gives the spans each candidate's
+    regex finds, on the seeds, the reports and whitespace/quote/numeral edge cases."""
+    from corpus_tools.analysis.slogans import _Cand, _count_with_automaton, _squeeze, _unsqueeze
+
+    texts = list(seed_documents(seed_corpus)["text"]) + list(seed_documents(reports_corpus)["text"])[:8] + [
+        "送 温暖 送\n温\u3000暖 送  温暖 送温\n\n暖“ 送 温 暖 ”“送温暖”十三个代表 三个 代表",
+        " 职工之家\t职工 之家  职工之家", "", "\n\n", "哈哈哈哈“哈哈”“ 哈哈哈”", "五小五小“五小”二十五小",
+    ]
+    cands = {c.slogan: c for c in (
+        _Cand("送温暖", "quoted", quoted_only=True), _Cand("三个代表", "numeric"), _Cand("五小", "numeric"),
+        _Cand("哈哈", "quoted", quoted_only=True), _Cand("职工之家", "mwe"), _Cand("工会", "mwe"),
+        _Cand("送温暖活动", "known", known=True), _Cand("哈哈哈", "mwe"))}
+    got: dict = {}
+    _count_with_automaton(texts, cands, lambda s, i, hits: got.setdefault(s, {}).__setitem__(i, hits))
+    for s, c in cands.items():
+        want = {i: [m.span() for m in c.pattern().finditer(t)] for i, t in enumerate(texts)}
+        assert got.get(s, {}) == {i: v for i, v in want.items() if v}, s
+    text = " a  b\tc\n\n\nd"
+    sq, after, removed = _squeeze(text)
+    assert sq == "a\x00bc\x00d"
+    assert [text[_unsqueeze(q, after, removed)] for q in (0, 2, 3, 5)] == list("abcd")

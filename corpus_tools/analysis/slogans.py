@@ -11,6 +11,12 @@ variant of their items (``比、学、赶、帮、超`` and ``比学赶帮超``)
 cluster of near-duplicate documents as one document (its largest per-document count);
 ``n_clusters`` is the number of such clusters the slogan occurs in, and ``min_documents``
 applies to it (known slogans are exempt).
+
+At scale: multi-word expressions are discovered in an even sample of at most
+``[mwe] max_sample_chars`` characters (2 million; :func:`mwe_sample`), because discovery
+holds every n-gram in memory; every candidate of every kind is then counted in all texts,
+in one pass per text (an Aho-Corasick automaton over all candidate strings, ``pyahocorasick``)
+instead of one regex scan per candidate and text.
 """
 from __future__ import annotations
 
@@ -250,14 +256,18 @@ def _discover_enumerations(texts: list[str], cands: dict[str, _Cand]) -> None:
             _add(cands, _Cand(key, "enumeration", items=found[key]))
 
 
+_CJK_TOKEN = re.compile(rf"[{_CJK}]+")
+
+
 def _tokens(text: str) -> list[list[str]]:
     """Tokens of ``text`` (the project's segmenter: union user dictionary, rjieba when
     installed) split into runs of CJK-only tokens."""
     from ..tokenize import segment
 
     runs, cur = [], []
+    cjk = _CJK_TOKEN.fullmatch
     for tok in segment(text):
-        if re.fullmatch(rf"[{_CJK}]+", tok):
+        if cjk(tok):
             cur.append(tok)
         elif cur:
             runs.append(cur)
@@ -267,10 +277,21 @@ def _tokens(text: str) -> list[list[str]]:
     return runs
 
 
+def mwe_sample(texts: list[str], max_chars: int) -> list[str]:
+    """The texts multi-word expressions are discovered in: all of them up to ``max_chars``
+    characters in all, else every k-th text (k = ceil(total / max_chars)), spread evenly over
+    the corpus. Discovery counts every n-gram of the texts in memory, so it is bounded;
+    the candidates found are then counted in every text."""
+    total = sum(map(len, texts))
+    if total <= max_chars:
+        return texts
+    return texts[::-(-total // max_chars)]
+
+
 def _discover_mwe(texts: list[str], cands: dict[str, _Cand]) -> None:
     cfg = load_resources()["mwe"]
     max_n = int(cfg["max_tokens"])
-    token_runs = [_tokens(t) for t in texts]
+    token_runs = [_tokens(t) for t in mwe_sample(texts, int(cfg["max_sample_chars"]))]
     grams: Counter = Counter()
     total = 0
     for runs in token_runs:
@@ -354,6 +375,144 @@ class _CharIndex:
         return min((self.post.get(ch, []) for ch in chars), key=len)
 
 
+class _Tally:
+    """One candidate's occurrences, added text by text in corpus order."""
+
+    __slots__ = ("per_doc", "pages", "years", "ctx", "n_contexts")
+
+    def __init__(self, n_contexts: int):
+        self.per_doc: Counter = Counter()
+        self.pages: set[str] = set()
+        self.years: list[int] = []
+        self.ctx: list[str] = []
+        self.n_contexts = n_contexts
+
+    def add(self, doc_id: str, page: object, year: object, text: str, hits: list[tuple[int, int]]) -> None:
+        self.per_doc[doc_id] += len(hits)
+        self.pages.add(str(page))
+        if year is not None and not pd.isna(year):
+            self.years.append(int(year))
+        if len(self.ctx) < self.n_contexts and all(not x.startswith(doc_id + ":") for x in self.ctx):
+            self.ctx.append(f"{doc_id}:{_snippet(text, *hits[0])}")
+
+
+def _count_occurrences(texts: list[str], cands: dict[str, _Cand],
+                       add: Callable[[str, int, list[tuple[int, int]]], None]) -> None:
+    """Call ``add(slogan, text number, spans)`` for every text where a candidate occurs, with
+    the spans of ``finditer`` of its pattern, texts in corpus order for each candidate.
+
+    Candidates that are one string (all but enumerations) are found in one pass over each
+    text with an Aho-Corasick automaton (``pyahocorasick``) over all of them; the others, or
+    all when the library is missing, are searched one by one in the texts that hold their
+    rarest character (:class:`_CharIndex`). Both give the same spans (a test checks)."""
+    try:
+        import ahocorasick  # noqa: F401
+    except ImportError:  # pragma: no cover - a core dependency; the slow path still works
+        strings = {}
+    else:
+        strings = {s: c for s, c in cands.items() if not c.items}
+    if strings:
+        _count_with_automaton(texts, strings, add)
+    rest = {s: c for s, c in cands.items() if s not in strings}
+    if rest:
+        index = _CharIndex(texts)
+        for s in sorted(rest):
+            spans = rest[s].matcher()
+            for i in index.candidates(rest[s].required_chars()):
+                hits = spans(texts[i])
+                if hits:
+                    add(s, i, hits)
+
+
+_WS_RUN = re.compile(r"\s+")
+
+
+def _squeeze(text: str) -> tuple[str, list[int], list[int]]:
+    """``text`` with every lone whitespace character deleted and every longer run replaced by
+    one NUL, so that a slogan's plain string occurs in it exactly where ``a\\s?b\\s?c`` matches
+    the text; plus what maps positions back (:func:`_unsqueeze`): the squeezed position after
+    each run and the characters removed up to there."""
+    parts: list[str] = []
+    after: list[int] = []
+    removed: list[int] = []
+    last = q = cum = 0
+    for m in _WS_RUN.finditer(text):
+        a, b = m.span()
+        parts.append(text[last:a])
+        q += a - last
+        if b - a == 1:
+            cum += 1
+        else:
+            parts.append("\x00")
+            q += 1
+            cum += b - a - 1
+        after.append(q)
+        removed.append(cum)
+        last = b
+    if not after:
+        return text, after, removed
+    parts.append(text[last:])
+    return "".join(parts), after, removed
+
+
+def _unsqueeze(q: int, after: list[int], removed: list[int]) -> int:
+    """The position in the text of the character at squeezed position ``q``."""
+    from bisect import bisect_right
+
+    k = bisect_right(after, q)
+    return q + (removed[k - 1] if k else 0)
+
+
+def _count_with_automaton(texts: list[str], cands: dict[str, _Cand],
+                          add: Callable[[str, int, list[tuple[int, int]]], None]) -> None:
+    """:func:`_count_occurrences` for one-string candidates. Every occurrence of every
+    candidate's string in the squeezed text is mapped back to the text and checked as its
+    pattern would (numeric: no numeral before it; quoted: quotes around it, one whitespace
+    allowed inside each); then, as ``finditer`` does, the leftmost ones that do not overlap
+    an earlier match are kept."""
+    import ahocorasick
+
+    keys = sorted(cands)
+    auto = ahocorasick.Automaton()
+    for k, s in enumerate(keys):
+        auto.add_word(s, k)
+    auto.make_automaton()
+    lens = [len(s) for s in keys]
+    kinds = [2 if cands[s].quoted_only else 1 if cands[s].kind == "numeric" else 0 for s in keys]
+    before = _numeral_class()
+    for i, text in enumerate(texts):
+        sq, after, removed = _squeeze(text)
+        n = len(text)
+        found: dict[int, list[tuple[int, int]]] = {}
+        for end, k in auto.iter(sq):
+            a = _unsqueeze(end - lens[k] + 1, after, removed) if after else end - lens[k] + 1
+            b = (_unsqueeze(end, after, removed) if after else end) + 1
+            kind = kinds[k]
+            if kind == 1:  # (?<![numerals])
+                if a > 0 and before.match(text, a - 1):
+                    continue
+            elif kind == 2:  # [“「『]\s? ... \s?[”」』]
+                if a >= 1 and text[a - 1] in _OPEN:
+                    a -= 1
+                elif a >= 2 and text[a - 1].isspace() and text[a - 2] in _OPEN:
+                    a -= 2
+                else:
+                    continue
+                if b < n and text[b] in _CLOSE:
+                    b += 1
+                elif b + 1 < n and text[b].isspace() and text[b + 1] in _CLOSE:
+                    b += 2
+                else:
+                    continue
+            hits = found.get(k)
+            if hits is None:
+                found[k] = [(a, b)]
+            elif a >= hits[-1][1]:
+                hits.append((a, b))
+        for k in sorted(found):
+            add(keys[k], i, found[k])
+
+
 # ----------------------------------------------------------------- public API
 def _cluster_map(units: pd.DataFrame, clusters: pd.DataFrame | None) -> dict[str, str]:
     if clusters is None:
@@ -397,39 +556,29 @@ def find_slogans(data: UnitSource, unit: str = "document", top: int | None = Non
     cmap = _cluster_map(units, clusters)
     doc_ids = units["doc_id"].astype(str).tolist()
     pages, years = units["page_id"].tolist(), units["year"].tolist()
-    index = _CharIndex(texts)
+    tallies = {slogan: _Tally(n_contexts) for slogan in cands}
 
+    def add(slogan: str, i: int, hits: list[tuple[int, int]]) -> None:
+        tallies[slogan].add(doc_ids[i], pages[i], years[i], texts[i], hits)
+
+    _count_occurrences(texts, cands, add)
     rows = []
     for s in sorted(cands):
-        c = cands[s]
-        spans = c.matcher()
-        per_doc: Counter = Counter()
-        docs_pages, docs_years, ctx = set(), [], []
-        for i in index.candidates(c.required_chars()):
-            text = texts[i]
-            hits = spans(text)
-            if not hits:
-                continue
-            per_doc[doc_ids[i]] += len(hits)
-            docs_pages.add(str(pages[i]))
-            if years[i] is not None and not pd.isna(years[i]):
-                docs_years.append(int(years[i]))
-            if len(ctx) < n_contexts and all(not x.startswith(doc_ids[i] + ":") for x in ctx):
-                ctx.append(f"{doc_ids[i]}:{_snippet(text, *hits[0])}")
-        if not per_doc:
+        c, t = cands[s], tallies[s]
+        if not t.per_doc:
             continue
         by_cluster: dict[str, int] = {}
-        for d, n in per_doc.items():
+        for d, n in t.per_doc.items():
             cid = cmap.get(d, d)
             by_cluster[cid] = max(by_cluster.get(cid, 0), n)
         if len(by_cluster) < min_documents and not c.known:
             continue
         rows.append({
-            "slogan": s, "kind": c.kind, "known": c.known, "count": sum(per_doc.values()),
-            "n_documents": len(per_doc), "n_pages": len(docs_pages), "count_dedup": sum(by_cluster.values()),
-            "n_clusters": len(by_cluster), "first_year": min(docs_years) if docs_years else None,
-            "last_year": max(docs_years) if docs_years else None,
-            "contexts": " | ".join(x.split(":", 1)[1] for x in ctx),
+            "slogan": s, "kind": c.kind, "known": c.known, "count": sum(t.per_doc.values()),
+            "n_documents": len(t.per_doc), "n_pages": len(t.pages), "count_dedup": sum(by_cluster.values()),
+            "n_clusters": len(by_cluster), "first_year": min(t.years) if t.years else None,
+            "last_year": max(t.years) if t.years else None,
+            "contexts": " | ".join(x.split(":", 1)[1] for x in t.ctx),
         })
     out = pd.DataFrame(rows, columns=COLUMNS)
     out = out.sort_values(["n_clusters", "count_dedup", "count", "slogan"], ascending=[False, False, False, True])
