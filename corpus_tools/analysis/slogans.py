@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import math
 import re
+from bisect import bisect_right
 import tomllib
 from collections import Counter, defaultdict
 from dataclasses import dataclass
@@ -457,53 +458,42 @@ def _squeeze(text: str) -> tuple[str, list[int], list[int]]:
 
 def _unsqueeze(q: int, after: list[int], removed: list[int]) -> int:
     """The position in the text of the character at squeezed position ``q``."""
-    from bisect import bisect_right
-
     k = bisect_right(after, q)
     return q + (removed[k - 1] if k else 0)
 
 
 def _count_with_automaton(texts: list[str], cands: dict[str, _Cand],
                           add: Callable[[str, int, list[tuple[int, int]]], None]) -> None:
-    """:func:`_count_occurrences` for one-string candidates. Every occurrence of every
-    candidate's string in the squeezed text is mapped back to the text and checked as its
-    pattern would (numeric: no numeral before it; quoted: quotes around it, one whitespace
-    allowed inside each); then, as ``finditer`` does, the leftmost ones that do not overlap
-    an earlier match are kept."""
+    """:func:`_count_occurrences` for one-string candidates. The automaton holds each
+    candidate's string, and for a quoted one the string between each opening and closing
+    quote (9 keys: its pattern allows any of “「『 … ”」』); every occurrence in the squeezed
+    text is mapped back to the text, a numeric one is dropped when a numeral precedes it,
+    and then, as ``finditer`` does, the leftmost ones that do not overlap an earlier match
+    are kept (all keys of a candidate have one length, so they arrive in start order)."""
     import ahocorasick
 
     keys = sorted(cands)
     auto = ahocorasick.Automaton()
     for k, s in enumerate(keys):
-        auto.add_word(s, k)
+        if cands[s].quoted_only:
+            for o in _OPEN:
+                for c in _CLOSE:
+                    auto.add_word(f"{o}{s}{c}", (k, len(s) + 2))
+        else:
+            auto.add_word(s, (k, len(s)))
     auto.make_automaton()
-    lens = [len(s) for s in keys]
-    kinds = [2 if cands[s].quoted_only else 1 if cands[s].kind == "numeric" else 0 for s in keys]
+    numeric = [cands[s].kind == "numeric" and not cands[s].quoted_only for s in keys]
     before = _numeral_class()
     for i, text in enumerate(texts):
         sq, after, removed = _squeeze(text)
-        n = len(text)
         found: dict[int, list[tuple[int, int]]] = {}
-        for end, k in auto.iter(sq):
-            a = _unsqueeze(end - lens[k] + 1, after, removed) if after else end - lens[k] + 1
-            b = (_unsqueeze(end, after, removed) if after else end) + 1
-            kind = kinds[k]
-            if kind == 1:  # (?<![numerals])
-                if a > 0 and before.match(text, a - 1):
-                    continue
-            elif kind == 2:  # [“「『]\s? ... \s?[”」』]
-                if a >= 1 and text[a - 1] in _OPEN:
-                    a -= 1
-                elif a >= 2 and text[a - 1].isspace() and text[a - 2] in _OPEN:
-                    a -= 2
-                else:
-                    continue
-                if b < n and text[b] in _CLOSE:
-                    b += 1
-                elif b + 1 < n and text[b].isspace() and text[b + 1] in _CLOSE:
-                    b += 2
-                else:
-                    continue
+        for end, (k, length) in auto.iter(sq):
+            if after:
+                a, b = _unsqueeze(end - length + 1, after, removed), _unsqueeze(end, after, removed) + 1
+            else:
+                a, b = end - length + 1, end + 1
+            if numeric[k] and a > 0 and before.match(text, a - 1):  # (?<![numerals])
+                continue
             hits = found.get(k)
             if hits is None:
                 found[k] = [(a, b)]

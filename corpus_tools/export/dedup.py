@@ -98,6 +98,29 @@ def similarity(a: set, b: set, use_containment: bool = True) -> float:
     return max(j, containment(a, b)) if use_containment else j
 
 
+class _ShingleSets:
+    """``sets[doc_id]``: the shingle set of a normalised text, remade on demand; the last
+    :attr:`KEEP` sets are kept (a document and the candidates it is verified against)."""
+
+    KEEP = 256
+
+    def __init__(self, norm: dict[str, str], ngram: int):
+        from collections import OrderedDict
+
+        self.norm, self.ngram = norm, ngram
+        self._lru: OrderedDict[str, set[str]] = OrderedDict()
+
+    def __getitem__(self, d: str) -> set[str]:
+        got = self._lru.get(d)
+        if got is None:
+            got = self._lru[d] = shingles(self.norm[d], self.ngram, normalized=True)
+            if len(self._lru) > self.KEEP:
+                self._lru.popitem(last=False)
+        else:
+            self._lru.move_to_end(d)
+        return got
+
+
 class _UnionFind:
     def __init__(self, items):
         self.parent = {x: x for x in items}
@@ -159,7 +182,9 @@ def near_duplicate_clusters(docs: pd.DataFrame, threshold: float = DEFAULT_THRES
     order = sorted(ids)
     norm = {d: normalize_text(texts[d]) for d in order}
     hashes = {d: hashlib.sha1(norm[d].encode("utf-8")).hexdigest() for d in order}
-    sh = {d: shingles(norm[d], ngram, normalized=True) for d in order}
+    # shingle sets are made when needed (a small LRU), not kept for every document: on 100 MB
+    # of text they took ~4 GB; the normalised texts are enough to remake them
+    sh = _ShingleSets(norm, ngram)
     uf = _UnionFind(order)
 
     first_by_hash: dict[str, str] = {}
@@ -173,7 +198,7 @@ def near_duplicate_clusters(docs: pd.DataFrame, threshold: float = DEFAULT_THRES
     use_c = containment
     bands, rows = lsh_params(threshold, num_perm, use_c)
     lsh = MinHashLSH(num_perm=num_perm, params=(bands, rows))
-    uniques = [d for d in order if first_by_hash[hashes[d]] == d and sh[d]]
+    uniques = [d for d in order if first_by_hash[hashes[d]] == d and norm[d]]  # no text, no shingles
     n_candidates = n_verified = 0
     for d in uniques:
         m = MinHash(num_perm=num_perm, seed=seed)
