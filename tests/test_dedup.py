@@ -263,3 +263,17 @@ def test_seed_repeated_paragraphs(seed_corpus):
     # page 003's 第二篇 repeats 第一篇 (and carries a second, edited version)
     assert per_doc.get(p3[1], 0) >= 10
     assert (rep["start"] < rep["end"]).all()
+
+
+def test_hashed_shingle_similarity_equals_the_set_similarity(seed_corpus):
+    """near_duplicate_clusters keeps shingles as sorted 64-bit hash arrays (8 bytes each, not
+    a set of strings): the similarities equal those of the sets, short texts included."""
+    from corpus_tools.export.dedup import _hashed_similarity, _shingle_hashes, normalize_text, shingles, similarity
+
+    texts = [normalize_text(t) for t in seed_documents(seed_corpus)["text"]][:12] + ["", "工会", "工会工作", "工会工作总"]
+    for a in texts:
+        assert len(_shingle_hashes(a, 5)) == len(shingles(a, 5, normalized=True))
+        for b in texts:
+            for use_c in (True, False):
+                want = similarity(shingles(a, 5, normalized=True), shingles(b, 5, normalized=True), use_c)
+                assert _hashed_similarity(_shingle_hashes(a, 5), _shingle_hashes(b, 5), use_c) == want

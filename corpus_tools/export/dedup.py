@@ -31,6 +31,7 @@ import hashlib
 import unicodedata
 from dataclasses import dataclass
 
+import numpy as np
 import pandas as pd
 
 DEFAULT_THRESHOLD = 0.8
@@ -99,26 +100,50 @@ def similarity(a: set, b: set, use_containment: bool = True) -> float:
 
 
 class _ShingleSets:
-    """``sets[doc_id]``: the shingle set of a normalised text, remade on demand; the last
-    :attr:`KEEP` sets are kept (a document and the candidates it is verified against)."""
-
-    KEEP = 256
+    """``sets[doc_id]``: a document's shingles as a sorted array of 64-bit hashes (8 bytes a
+    shingle instead of a set of strings, ~120 bytes: 100 MB of text held ~4 GB of sets), with
+    :func:`_hashed_similarity` giving :func:`similarity` of the sets (equal unless two
+    distinct shingles of a pair of documents share a 64-bit hash)."""
 
     def __init__(self, norm: dict[str, str], ngram: int):
-        from collections import OrderedDict
-
         self.norm, self.ngram = norm, ngram
-        self._lru: OrderedDict[str, set[str]] = OrderedDict()
+        self._arrays: dict[str, np.ndarray] = {}
 
-    def __getitem__(self, d: str) -> set[str]:
-        got = self._lru.get(d)
+    def __getitem__(self, d: str) -> np.ndarray:
+        got = self._arrays.get(d)
         if got is None:
-            got = self._lru[d] = shingles(self.norm[d], self.ngram, normalized=True)
-            if len(self._lru) > self.KEEP:
-                self._lru.popitem(last=False)
-        else:
-            self._lru.move_to_end(d)
+            got = self._arrays[d] = _shingle_hashes(self.norm[d], self.ngram)
         return got
+
+
+_MUL = np.uint64(0x9E3779B97F4A7C15)  # odd 64-bit multiplier of the polynomial shingle hash
+
+
+def _shingle_hashes(norm: str, ngram: int) -> np.ndarray:
+    """Sorted unique 64-bit hashes of the shingles :func:`shingles` makes of ``norm``
+    (a polynomial over the code points, then the length; wrapping uint64 arithmetic)."""
+    if not norm:
+        return np.zeros(0, np.uint64)
+    cps = np.frombuffer(norm.encode("utf-32-le"), dtype=np.uint32).astype(np.uint64)
+    n = min(ngram, len(cps))
+    h = np.zeros(len(cps) - n + 1, np.uint64)
+    with np.errstate(over="ignore"):
+        for j in range(n):
+            h = h * _MUL + cps[j:len(cps) - n + 1 + j] + np.uint64(1)
+        h = h * _MUL + np.uint64(n)
+    return np.unique(h)
+
+
+def _hashed_similarity(a: np.ndarray, b: np.ndarray, use_containment: bool = True) -> float:
+    """:func:`similarity` of two shingle sets given as :func:`_shingle_hashes` arrays."""
+    if not len(a) and not len(b):
+        return 1.0
+    inter = len(np.intersect1d(a, b, assume_unique=True))
+    j = inter / (len(a) + len(b) - inter)
+    if not use_containment:
+        return j
+    c = inter / min(len(a), len(b)) if len(a) and len(b) else float(len(a) == len(b))
+    return max(j, c)
 
 
 class _UnionFind:
@@ -182,9 +207,7 @@ def near_duplicate_clusters(docs: pd.DataFrame, threshold: float = DEFAULT_THRES
     order = sorted(ids)
     norm = {d: normalize_text(texts[d]) for d in order}
     hashes = {d: hashlib.sha1(norm[d].encode("utf-8")).hexdigest() for d in order}
-    # shingle sets are made when needed (a small LRU), not kept for every document: on 100 MB
-    # of text they took ~4 GB; the normalised texts are enough to remake them
-    sh = _ShingleSets(norm, ngram)
+    sh = _ShingleSets(norm, ngram)  # hashed: 8 bytes a shingle
     uf = _UnionFind(order)
 
     first_by_hash: dict[str, str] = {}
@@ -202,10 +225,10 @@ def near_duplicate_clusters(docs: pd.DataFrame, threshold: float = DEFAULT_THRES
     n_candidates = n_verified = 0
     for d in uniques:
         m = MinHash(num_perm=num_perm, seed=seed)
-        m.update_batch([s.encode("utf-8") for s in sorted(sh[d])])
+        m.update_batch([s.encode("utf-8") for s in sorted(shingles(norm[d], ngram, normalized=True))])
         for other in sorted(lsh.query(m)):  # candidates among earlier documents
             n_candidates += 1
-            if similarity(sh[d], sh[other], use_c) >= threshold:
+            if _hashed_similarity(sh[d], sh[other], use_c) >= threshold:
                 n_verified += 1
                 uf.union(d, other)
         lsh.insert(d, m)
@@ -222,7 +245,7 @@ def near_duplicate_clusters(docs: pd.DataFrame, threshold: float = DEFAULT_THRES
             rows_out.append({
                 "doc_id": d, "cluster_id": min(group),
                 "is_duplicate_of": None if is_rep else rep, "kept": is_rep,
-                "similarity": 1.0 if exact else round(similarity(sh[d], sh[rep], use_c), 4),
+                "similarity": 1.0 if exact else round(_hashed_similarity(sh[d], sh[rep], use_c), 4),
                 "dup_type": None if is_rep else ("exact" if exact else "near"),
                 "cluster_size": len(group),
             })
