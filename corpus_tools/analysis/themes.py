@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Iterable, Mapping, Union
 
+import numpy as np
 import pandas as pd
 
 from .units import as_units
@@ -192,18 +193,24 @@ def theme_frequencies(data: Any, by: str | None = "document", lexicon: LexiconSp
     hits = _hits_frame(units, themes)
     hits["_group"] = units[col].values
     hits = hits[hits["_group"].notna()]
-    rows = []
+    out = pd.DataFrame(columns=[outcol] + FREQ_COLUMNS)
     if len(hits):
+        # vectorised per group (a Python loop over groups took ~8 s per table on 15,000 documents)
+        ids = [t.id for t in themes]
         grouped = hits.groupby("_group", sort=True, dropna=True)
-        for g, df in grouped:
-            n_chars = int(df["n_chars"].sum())
-            for t in themes:
-                h = int(df[t.id].sum())
-                rows.append({outcol: g, "theme": t.id, "hits": h,
-                             "hits_per_10k_chars": (h * 10000.0 / n_chars) if n_chars else 0.0,
-                             "share_of_documents": float((df[t.id] > 0).mean()),
-                             "n_units": int(len(df)), "n_chars": n_chars})
-    out = pd.DataFrame(rows, columns=[outcol] + FREQ_COLUMNS)
+        sums = grouped[ids].sum()
+        n_chars = grouped["n_chars"].sum().to_numpy(np.int64)
+        share = (hits[ids] > 0).groupby(hits["_group"], sort=True, dropna=True).mean()
+        n_units = grouped.size().to_numpy(np.int64)
+        h = sums.to_numpy(np.int64)  # groups x themes
+        k = len(ids)
+        safe = np.where(n_chars > 0, n_chars, 1)
+        per_10k = np.where(n_chars[:, None] > 0, (h * 10000.0) / safe[:, None], 0.0)
+        out = pd.DataFrame({
+            outcol: np.repeat(sums.index.to_numpy(), k), "theme": np.tile(np.array(ids, dtype=object), len(sums)),
+            "hits": h.ravel(), "hits_per_10k_chars": per_10k.ravel(),
+            "share_of_documents": share[ids].to_numpy(np.float64).ravel(),
+            "n_units": np.repeat(n_units, k), "n_chars": np.repeat(n_chars, k)})
     out.attrs["labels"] = {t.id: t.label_zh for t in themes}
     out.attrs["labels_en"] = {t.id: t.label_en for t in themes}
     return out
