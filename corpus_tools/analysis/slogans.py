@@ -22,13 +22,13 @@ from __future__ import annotations
 
 import math
 import re
-from bisect import bisect_right
 import tomllib
+from bisect import bisect_right
 from collections import Counter, defaultdict
 from dataclasses import dataclass
 from functools import lru_cache
-from typing import Callable
 from importlib import resources
+from typing import Callable
 
 import pandas as pd
 
@@ -78,57 +78,6 @@ class _Cand:
             nums = load_resources()["numeric"]["numerals"] + "百千万零〇0-9"
             return re.compile(rf"(?<![{nums}]){body}")
         return re.compile(body)
-
-    def matcher(self) -> Callable[[str], list[tuple[int, int]]]:
-        """A function giving ``[m.span() for m in self.pattern().finditer(text)]``, faster
-        (compiled once per candidate). A pattern that starts with a lookbehind or a quote
-        class makes ``re`` try every position, so for those the slogan's own characters are
-        searched for (``re`` skips ahead to their first one) and the lookbehind or the quotes
-        around them are checked by hand, position by position in ``finditer``'s order."""
-        if self.items or not (self.quoted_only or self.kind == "numeric"):
-            pat = self.pattern()
-            return lambda text: [m.span() for m in pat.finditer(text)]
-        body = re.compile(r"\s?".join(map(re.escape, self.slogan)))
-        if not self.quoted_only:  # numeric: (?<![numerals]) body
-            before = _numeral_class()
-
-            def numeric(text: str) -> list[tuple[int, int]]:
-                out: list[tuple[int, int]] = []
-                pos = 0
-                while (m := body.search(text, pos)) is not None:
-                    a = m.start()
-                    if a > 0 and before.match(text, a - 1):
-                        pos = a + 1
-                        continue
-                    out.append(m.span())
-                    pos = m.end()
-                return out
-            return numeric
-
-        def quoted(text: str) -> list[tuple[int, int]]:  # [“「『]\s? body \s?[”」』]
-            out: list[tuple[int, int]] = []
-            pos, n = 0, len(text)
-            while (m := body.search(text, pos)) is not None:
-                a, b = m.span()
-                if a >= 1 and text[a - 1] in _OPEN:
-                    start = a - 1
-                elif a >= 2 and text[a - 1].isspace() and text[a - 2] in _OPEN:
-                    start = a - 2
-                else:
-                    start = -1
-                end = -1
-                if start >= 0:
-                    if b < n and text[b] in _CLOSE:
-                        end = b + 1
-                    elif b + 1 < n and text[b].isspace() and text[b + 1] in _CLOSE:
-                        end = b + 2
-                if end < 0:
-                    pos = a + 1
-                    continue
-                out.append((start, end))
-                pos = end
-            return out
-        return quoted
 
 
 _OPEN, _CLOSE = "“「『", "”」』"
@@ -403,24 +352,19 @@ def _count_occurrences(texts: list[str], cands: dict[str, _Cand],
     the spans of ``finditer`` of its pattern, texts in corpus order for each candidate.
 
     Candidates that are one string (all but enumerations) are found in one pass over each
-    text with an Aho-Corasick automaton (``pyahocorasick``) over all of them; the others, or
-    all when the library is missing, are searched one by one in the texts that hold their
-    rarest character (:class:`_CharIndex`). Both give the same spans (a test checks)."""
-    try:
-        import ahocorasick  # noqa: F401
-    except ImportError:  # pragma: no cover - a core dependency; the slow path still works
-        strings = {}
-    else:
-        strings = {s: c for s, c in cands.items() if not c.items}
+    text with an Aho-Corasick automaton over all of them (:func:`_count_with_automaton`);
+    enumerations are searched one by one in the texts that hold their rarest character
+    (:class:`_CharIndex`)."""
+    strings = {s: c for s, c in cands.items() if not c.items}
     if strings:
         _count_with_automaton(texts, strings, add)
-    rest = {s: c for s, c in cands.items() if s not in strings}
+    rest = {s: c for s, c in cands.items() if c.items}
     if rest:
         index = _CharIndex(texts)
         for s in sorted(rest):
-            spans = rest[s].matcher()
+            pat = rest[s].pattern()
             for i in index.candidates(rest[s].required_chars()):
-                hits = spans(texts[i])
+                hits = [m.span() for m in pat.finditer(texts[i])]
                 if hits:
                     add(s, i, hits)
 
