@@ -134,11 +134,23 @@ def _shingle_hashes(norm: str, ngram: int) -> np.ndarray:
     return np.unique(h)
 
 
+def _intersection_size(a: np.ndarray, b: np.ndarray) -> int:
+    """|A ∩ B| of two sorted unique arrays: the smaller one looked up in the larger
+    (binary search; ~3x faster than ``np.intersect1d``, which concatenates and sorts)."""
+    if len(a) > len(b):
+        a, b = b, a
+    if not len(a):
+        return 0
+    pos = np.searchsorted(b, a)
+    pos[pos == len(b)] = 0
+    return int(np.count_nonzero(b[pos] == a))
+
+
 def _hashed_similarity(a: np.ndarray, b: np.ndarray, use_containment: bool = True) -> float:
     """:func:`similarity` of two shingle sets given as :func:`_shingle_hashes` arrays."""
     if not len(a) and not len(b):
         return 1.0
-    inter = len(np.intersect1d(a, b, assume_unique=True))
+    inter = _intersection_size(a, b)
     j = inter / (len(a) + len(b) - inter)
     if not use_containment:
         return j
