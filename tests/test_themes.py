@@ -116,3 +116,16 @@ def test_cli_and_script_write_tables(reports_dir, tmp_path):
     assert r.returncode == 0, r.stderr
     pd.testing.assert_frame_equal(pd.read_parquet(pq), df, check_dtype=False)
     assert main(["themes", str(reports_dir), "--by", "nonexistent"]) == 2
+
+
+def test_precomputed_hits_give_the_same_tables(seed_dir, reports_dir):
+    """`corpus-tools run` counts theme hits once for its three tables (hits=): same tables;
+    hits of other units are refused."""
+    from corpus_tools.analysis.themes import theme_hits
+
+    for data in (seed_dir, reports_dir):
+        hits = theme_hits(data)
+        for by in ("document", "page", "year", None):
+            pd.testing.assert_frame_equal(theme_frequencies(data, by=by, hits=hits), theme_frequencies(data, by=by))
+    with pytest.raises(ValueError, match="same data"):
+        theme_frequencies(seed_dir, hits=theme_hits(reports_dir))

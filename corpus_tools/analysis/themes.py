@@ -173,7 +173,8 @@ def _hits_frame(units: pd.DataFrame, themes: list[Theme]) -> pd.DataFrame:
 
 
 def theme_frequencies(data: Any, by: str | None = "document", lexicon: LexiconSpec = None,
-                      extend: LexiconSpec = None, unit: str = "document") -> pd.DataFrame:
+                      extend: LexiconSpec = None, unit: str = "document",
+                      hits: pd.DataFrame | None = None) -> pd.DataFrame:
     """Tidy theme frequencies per group.
 
     ``by``: ``"document"`` (group = doc_id), ``"page"`` (page_id), ``"year"``,
@@ -186,11 +187,17 @@ def theme_frequencies(data: Any, by: str | None = "document", lexicon: LexiconSp
     is the share of units in the group with at least one hit and ``n_chars`` the total clean
     characters of the group. Units whose group value is missing (e.g. no year) are dropped;
     groups are sorted, themes keep lexicon order. ``attrs["labels"]`` maps theme id ->
-    label_zh.
+    label_zh. ``hits``: :func:`theme_hits` of the same data, lexicon and unit, computed once
+    for several tables (what ``corpus-tools run`` does for its three).
     """
     themes = _resolve(lexicon, extend)
     units, col, outcol = _units_with(data, by, unit)
-    hits = _hits_frame(units, themes)
+    if hits is None:
+        hits = _hits_frame(units, themes)
+    else:
+        if list(hits["unit_id"]) != list(units["unit_id"]) or any(t.id not in hits for t in themes):
+            raise ValueError("hits= must be theme_hits() of the same data, lexicon and unit")
+        hits = hits.copy()
     hits["_group"] = units[col].values
     hits = hits[hits["_group"].notna()]
     out = pd.DataFrame(columns=[outcol] + FREQ_COLUMNS)

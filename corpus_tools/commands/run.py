@@ -36,7 +36,7 @@ def _analysis(out: Path, cfg: dict, p, args: argparse.Namespace) -> tuple[dict[s
 
     from ..analysis.slogans import find_slogans, select_top, slogan_timeline
     from ..analysis.stats import corpus_stats, document_stats
-    from ..analysis.themes import theme_frequencies
+    from ..analysis.themes import theme_frequencies, theme_hits
     from ..analysis.topics import LARGE_CORPUS, fit_topics
     from ..export.dedup import near_duplicate_clusters
     from ..store import atomic_write_text, load_corpus
@@ -59,8 +59,10 @@ def _analysis(out: Path, cfg: dict, p, args: argparse.Namespace) -> tuple[dict[s
         fill_token_cache(out, userdict=a["userdict"], workers=workers, engine=args.engine, address=args.address)
         st.done = n_docs
     with p.timed("themes", "tables") as st:
+        hits = theme_hits(corpus, lexicon=a["lexicon"], extend=a["extend"])  # once for the three tables
         for by in ("document", "page", "year"):
-            save(f"themes_by_{by}", theme_frequencies(corpus, by=by, lexicon=a["lexicon"], extend=a["extend"]))
+            save(f"themes_by_{by}", theme_frequencies(corpus, by=by, lexicon=a["lexicon"], extend=a["extend"],
+                                                      hits=hits))
         st.done = 3
     with p.timed("topics", "topics") as st:
         k = min(int(a["topics_k"]), max(2, n_docs - 1))
