@@ -277,3 +277,16 @@ def test_hashed_shingle_similarity_equals_the_set_similarity(seed_corpus):
             for use_c in (True, False):
                 want = similarity(shingles(a, 5, normalized=True), shingles(b, 5, normalized=True), use_c)
                 assert _hashed_similarity(_shingle_hashes(a, 5), _shingle_hashes(b, 5), use_c) == want
+
+
+def test_signatures_on_workers_give_the_same_clusters(seed_corpus, monkeypatch):
+    """workers=2 computes the MinHash signatures in processes (small chunks here, so there
+    are several tasks): the same cluster table and report as one process."""
+    import corpus_tools.export.dedup as dd
+
+    docs = seed_documents(seed_corpus)
+    one, rep1 = dd.near_duplicate_clusters(docs, return_report=True)
+    monkeypatch.setattr(dd, "SIGNATURE_CHUNK", 4)
+    two, rep2 = dd.near_duplicate_clusters(docs, return_report=True, workers=2)
+    pd.testing.assert_frame_equal(one, two)
+    assert rep1 == rep2

@@ -78,7 +78,7 @@ def _analysis(out: Path, cfg: dict, p, args: argparse.Namespace) -> tuple[dict[s
         st.done = k
     with p.timed("slogans", "slogans") as st:
         try:
-            reuse["clusters"] = clusters = near_duplicate_clusters(corpus.documents)
+            reuse["clusters"] = clusters = near_duplicate_clusters(corpus.documents, workers=workers)
         except Exception:  # e.g. datasketch missing: slogans count documents, not clusters
             clusters = None
         ranked = find_slogans(corpus, min_documents=a["slogans_min_documents"], clusters=clusters)

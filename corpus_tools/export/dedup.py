@@ -30,6 +30,7 @@ from __future__ import annotations
 import hashlib
 import unicodedata
 from dataclasses import dataclass
+from typing import Iterator
 
 import numpy as np
 import pandas as pd
@@ -97,6 +98,31 @@ def similarity(a: set, b: set, use_containment: bool = True) -> float:
     """The verified similarity: Jaccard, or max(Jaccard, containment)."""
     j = jaccard(a, b)
     return max(j, containment(a, b)) if use_containment else j
+
+
+SIGNATURE_CHUNK = 500  # documents per signature task
+
+
+def _signature_task(args: tuple[list[str], int, int, int]) -> list[np.ndarray]:
+    """MinHash signatures (hash values) of normalised texts."""
+    from datasketch import MinHash
+
+    texts, num_perm, seed, ngram = args
+    out = []
+    for norm in texts:
+        m = MinHash(num_perm=num_perm, seed=seed)
+        m.update_batch([s.encode("utf-8") for s in sorted(shingles(norm, ngram, normalized=True))])
+        out.append(m.hashvalues)
+    return out
+
+
+def _signatures(texts: list[str], num_perm: int, seed: int, ngram: int, workers: int) -> Iterator[np.ndarray]:
+    """:func:`_signature_task` over ``texts`` in chunks, in order, on ``workers`` processes."""
+    from ..engine import run_tasks
+
+    chunks = ((texts[i:i + SIGNATURE_CHUNK], num_perm, seed, ngram) for i in range(0, len(texts), SIGNATURE_CHUNK))
+    for part in run_tasks(_signature_task, chunks, workers=workers):
+        yield from part
 
 
 class _ShingleSets:
@@ -200,7 +226,7 @@ class DedupReport:
 def near_duplicate_clusters(docs: pd.DataFrame, threshold: float = DEFAULT_THRESHOLD,
                             ngram: int = DEFAULT_NGRAM, num_perm: int = DEFAULT_NUM_PERM,
                             seed: int = DEFAULT_SEED, containment: bool = True,
-                            return_report: bool = False):
+                            return_report: bool = False, workers: int = 1):
     """Cluster documents into exact/near-duplicate groups.
 
     ``docs`` needs ``doc_id`` and ``text``. Returns a DataFrame sorted by ``doc_id`` with
@@ -208,7 +234,9 @@ def near_duplicate_clusters(docs: pd.DataFrame, threshold: float = DEFAULT_THRES
     ``kept`` marks the representative, ``is_duplicate_of`` its doc_id for the others,
     ``similarity`` the verified similarity (see module doc) to the representative and
     ``dup_type`` ``"exact"``/``"near"`` (None for representatives). With
-    ``return_report=True`` returns ``(frame, DedupReport)``.
+    ``return_report=True`` returns ``(frame, DedupReport)``. ``workers > 1`` computes the
+    MinHash signatures (SHA-1 of every shingle: most of the time) in that many processes;
+    the LSH and the verification stay in this process, in document order: same result.
     """
     from datasketch import MinHash, MinHashLSH
 
@@ -235,9 +263,11 @@ def near_duplicate_clusters(docs: pd.DataFrame, threshold: float = DEFAULT_THRES
     lsh = MinHashLSH(num_perm=num_perm, params=(bands, rows))
     uniques = [d for d in order if first_by_hash[hashes[d]] == d and norm[d]]  # no text, no shingles
     n_candidates = n_verified = 0
-    for d in uniques:
-        m = MinHash(num_perm=num_perm, seed=seed)
-        m.update_batch([s.encode("utf-8") for s in sorted(shingles(norm[d], ngram, normalized=True))])
+    signatures = _signatures([norm[d] for d in uniques], num_perm, seed, ngram, workers)
+    scheme = getattr(MinHash(num_perm=num_perm, seed=seed), "scheme", None)  # datasketch >= 2 wants it
+    same_scheme = {"scheme": scheme} if scheme else {}
+    for d, hv in zip(uniques, signatures):
+        m = MinHash(num_perm=num_perm, seed=seed, hashvalues=hv, **same_scheme)
         for other in sorted(lsh.query(m)):  # candidates among earlier documents
             n_candidates += 1
             if _hashed_similarity(sh[d], sh[other], use_c) >= threshold:
