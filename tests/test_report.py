@@ -304,3 +304,33 @@ def test_progress_drives_ingest_and_tolerates_nesting(tmp_path):
     assert "ingest" in buf.getvalue() and "nested" in buf.getvalue()
     with Progress(file=io.StringIO(), enabled=True) as again:  # the outer one is closed: draws its own
         assert again._rich is not None and again._owner
+
+
+def test_report_shows_reused_results_without_recomputing(report_corpus, tmp_path, monkeypatch):
+    """`corpus-tools run` hands the report its slogan table, clusters and topic model:
+    the report shows them and computes none of them again."""
+    import corpus_tools.analysis.slogans as slogans_mod
+    import corpus_tools.analysis.topics as topics_mod
+    import corpus_tools.export.dedup as dedup_mod
+    from corpus_tools.report import build_report
+    from corpus_tools.store import load_corpus
+
+    ranked = slogans_mod.find_slogans(report_corpus)
+    clusters = dedup_mod.near_duplicate_clusters(load_corpus(report_corpus).documents)
+    model = topics_mod.fit_topics(report_corpus, k=3, seed=13, passes=1, coherence=False)
+
+    def boom(*a, **k):
+        raise AssertionError("recomputed")
+
+    monkeypatch.setattr(slogans_mod, "find_slogans", boom)
+    monkeypatch.setattr(topics_mod, "fit_topics", boom)
+    monkeypatch.setattr(dedup_mod, "near_duplicate_clusters", boom)
+    out = build_report(report_corpus, tmp_path / "r.html", quiet=True, top_slogans=5,
+                       reuse={"slogans": ranked, "clusters": clusters, "topics": model})
+    page = out.read_text(encoding="utf-8")
+    assert "k=3" in page and "(analysis/topics.csv)" in page and "recomputed" not in page
+    import html as html_mod
+
+    shown = slogans_mod.select_top(ranked, 5).head(5)["slogan"]  # the rows the report's table lists
+    missing = [s for s in shown if html_mod.escape(s) not in page]
+    assert not missing, (missing, re.findall(r'<section id="slogans">.{0,400}', page, re.S))
