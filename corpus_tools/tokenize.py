@@ -810,19 +810,22 @@ def _shard_target(total_chars: int) -> int:
 def _shard_rows(rows: Sequence[int], sizes: Sequence[int]) -> list[tuple[int, ...]]:
     """Consecutive runs of ``rows`` of about equal text size; depends only on the data
     (not on the number of workers), so every run writes the same parts."""
-    target = _shard_target(sum(sizes))
-    out: list[tuple[int, ...]] = []
+    return list(_runs(zip(rows, sizes), _shard_target(sum(sizes))))
+
+
+def _runs(rows_sizes: Iterable[tuple[int, int]], target: int) -> Iterator[tuple[int, ...]]:
+    """Consecutive runs of the rows, each closed once its sizes reach ``target`` (the last
+    one may be smaller); yielded as they close."""
     cur: list[int] = []
     size = 0
-    for row, n in zip(rows, sizes):
+    for row, n in rows_sizes:
         cur.append(row)
         size += n
         if size >= target:
-            out.append(tuple(cur))
+            yield tuple(cur)
             cur, size = [], 0
     if cur:
-        out.append(tuple(cur))
-    return out
+        yield tuple(cur)
 
 
 def _total_chars(path: str | os.PathLike) -> int:
@@ -954,32 +957,25 @@ def fill_token_cache(data: Any, unit: str = "document", cache_dir: Any = "auto",
     seen: set[str] = set()
     cache.ensure_dir()
 
-    def shards() -> Iterator[_Shard]:
-        """Shards of the uncached distinct texts, each handed over as soon as it is full
-        (the workers segment the first ones while this process still reads and hashes)."""
-        cur: list[int] = []
-        size = 0
+    def uncached() -> Iterator[tuple[int, int]]:
+        """(row, length) of each distinct uncached text, hashing every text on the way."""
         for row, text in enumerate(units):
             sha = text_sha(text)
             shas.append(sha)
-            if sha in known or sha in seen:
-                continue
-            seen.add(sha)
-            cur.append(row)
-            size += len(text)
-            if size >= target:
-                yield shard(cur)
-                cur, size = [], 0
-        if cur:
-            yield shard(cur)
+            if sha not in known and sha not in seen:
+                seen.add(sha)
+                yield row, len(text)
 
-    def shard(rows: list[int]) -> _Shard:
+    def shard(rows: tuple[int, ...]) -> _Shard:
         keys = tuple(shas[r] for r in rows)
         if texts is None:
-            return _Shard(str(root), seg, str(path), tuple(rows), shas=keys)
+            return _Shard(str(root), seg, str(path), rows, shas=keys)
         return _Shard(str(root), seg, texts=tuple(texts[r] for r in rows), shas=keys)
 
-    done = _run_shards(shards(), workers, engine, address)
+    # each shard is handed to the workers as soon as it is full: they segment the first ones
+    # while this process still reads and hashes
+    shards = (shard(rows) for rows in _runs(uncached(), target))
+    done = _run_shards(shards, workers, engine, address)
     cache.maybe_compact()
     idx = cache.index()
     n_segmented = sum(r["n_segmented"] for r in done)

@@ -62,9 +62,9 @@ class _Cand:
     items: tuple[str, ...] | None = None  # enumeration items
 
     def required_chars(self) -> set[str]:
-        """Characters every match contains (the items, or the slogan's characters): a text
-        without one of them cannot match :meth:`pattern`."""
-        return set("".join(self.items) if self.items else self.slogan) - set(" \t\n\r\f\v")
+        """Characters every match of an enumeration contains (its items' characters): a
+        text without one of them cannot match :meth:`pattern`."""
+        return set("".join(self.items or ()))
 
     def pattern(self) -> re.Pattern:
         if self.items:
@@ -75,18 +75,22 @@ class _Cand:
         if self.quoted_only:
             return re.compile(rf"[“「『]\s?{body}\s?[”」』]")
         if self.kind == "numeric":
-            nums = load_resources()["numeric"]["numerals"] + "百千万零〇0-9"
-            return re.compile(rf"(?<![{nums}]){body}")
+            return re.compile(rf"(?<![{_numerals_before()}]){body}")
         return re.compile(body)
 
 
 _OPEN, _CLOSE = "“「『", "”」』"
 
 
+def _numerals_before() -> str:
+    """The body of the character class that may not precede a numeric formula."""
+    return load_resources()["numeric"]["numerals"] + "百千万零〇0-9"
+
+
 @lru_cache(maxsize=1)
 def _numeral_class() -> re.Pattern:
     """One character that may not precede a numeric formula (see :meth:`_Cand.pattern`)."""
-    return re.compile(f"[{load_resources()['numeric']['numerals']}百千万零〇0-9]")
+    return re.compile(f"[{_numerals_before()}]")
 
 
 # ----------------------------------------------------------------- grammar helpers

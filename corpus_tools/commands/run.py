@@ -68,10 +68,9 @@ def _analysis(out: Path, cfg: dict, p, args: argparse.Namespace) -> tuple[dict[s
         k = min(int(a["topics_k"]), max(2, n_docs - 1))
         # a large corpus streams its tokens from the cache (same model, bounded memory);
         # the E step runs on the ingest's workers (same model as on one)
+        auto = {"iterations": "auto", "chunksize": "auto"} if a["topics_passes"] == "auto" else {}
         res = fit_topics(corpus, k=k, method=a["topics_method"], seed=a["seed"], passes=a["topics_passes"],
-                         iterations="auto" if a["topics_passes"] == "auto" else 200,
-                         chunksize="auto" if a["topics_passes"] == "auto" else 2000,
-                         stream=n_docs >= LARGE_CORPUS, workers=workers)
+                         stream=n_docs >= LARGE_CORPUS, workers=workers, **auto)
         save("topics", res.topics)
         save("topic_coherence", res.coherence)
         reuse["topics"] = res

@@ -96,8 +96,18 @@ def lsh_params(threshold: float = DEFAULT_THRESHOLD, num_perm: int = DEFAULT_NUM
 
 def similarity(a: set, b: set, use_containment: bool = True) -> float:
     """The verified similarity: Jaccard, or max(Jaccard, containment)."""
-    j = jaccard(a, b)
-    return max(j, containment(a, b)) if use_containment else j
+    return _similarity_from_sizes(len(a & b), len(a), len(b), use_containment)
+
+
+def _similarity_from_sizes(inter: int, na: int, nb: int, use_containment: bool = True) -> float:
+    """:func:`similarity` from |A ∩ B|, |A| and |B| (what :func:`jaccard` and
+    :func:`containment` compute)."""
+    if not na and not nb:
+        return 1.0
+    j = inter / (na + nb - inter)
+    if not use_containment:
+        return j
+    return max(j, inter / min(na, nb) if na and nb else 0.0)
 
 
 SIGNATURE_CHUNK = 500  # documents per signature task
@@ -125,8 +135,8 @@ def _signatures(texts: list[str], num_perm: int, seed: int, ngram: int, workers:
         yield from part
 
 
-class _ShingleSets:
-    """``sets[doc_id]``: a document's shingles as a sorted array of 64-bit hashes (8 bytes a
+class _ShingleHashes:
+    """``hashes[doc_id]``: a document's shingles as a sorted array of 64-bit hashes (8 bytes a
     shingle instead of a set of strings, ~120 bytes: 100 MB of text held ~4 GB of sets), with
     :func:`_hashed_similarity` giving :func:`similarity` of the sets (equal unless two
     distinct shingles of a pair of documents share a 64-bit hash)."""
@@ -174,14 +184,7 @@ def _intersection_size(a: np.ndarray, b: np.ndarray) -> int:
 
 def _hashed_similarity(a: np.ndarray, b: np.ndarray, use_containment: bool = True) -> float:
     """:func:`similarity` of two shingle sets given as :func:`_shingle_hashes` arrays."""
-    if not len(a) and not len(b):
-        return 1.0
-    inter = _intersection_size(a, b)
-    j = inter / (len(a) + len(b) - inter)
-    if not use_containment:
-        return j
-    c = inter / min(len(a), len(b)) if len(a) and len(b) else float(len(a) == len(b))
-    return max(j, c)
+    return _similarity_from_sizes(_intersection_size(a, b), len(a), len(b), use_containment)
 
 
 class _UnionFind:
@@ -247,7 +250,7 @@ def near_duplicate_clusters(docs: pd.DataFrame, threshold: float = DEFAULT_THRES
     order = sorted(ids)
     norm = {d: normalize_text(texts[d]) for d in order}
     hashes = {d: hashlib.sha1(norm[d].encode("utf-8")).hexdigest() for d in order}
-    sh = _ShingleSets(norm, ngram)  # hashed: 8 bytes a shingle
+    sh = _ShingleHashes(norm, ngram)  # hashed: 8 bytes a shingle
     uf = _UnionFind(order)
 
     first_by_hash: dict[str, str] = {}
