@@ -69,7 +69,7 @@ def run_tasks(fn: Callable[[Any], Any], items: Iterable[Any], *, engine: str = "
                 while_running()
             yield from map(fn, chain(head, items))
             return
-        with ProcessPoolExecutor(max_workers=workers) as ex:
+        with ProcessPoolExecutor(max_workers=workers, initializer=_arrow_without_pandas) as ex:
             results = ex.map(fn, chain(head, items))  # submits every task: the workers are busy from here
             if while_running:
                 while_running()
@@ -79,6 +79,39 @@ def run_tasks(fn: Callable[[Any], Any], items: Iterable[Any], *, engine: str = "
         yield from _run_ray(fn, chain(head, items), workers, address, while_running)
         return
     raise ValueError(f"unknown engine {engine!r} (choose from {', '.join(ENGINES)})")
+
+
+class _NoPandas:
+    """A meta-path finder under which ``import pandas`` fails."""
+
+    def find_spec(self, name: str, path: Any = None, target: Any = None) -> None:
+        if name == "pandas":
+            raise ImportError("pandas is not imported in pool workers (see _arrow_without_pandas)")
+
+
+def _arrow_without_pandas() -> None:
+    """Pool worker start: settle pyarrow's lazy pandas check without importing pandas.
+
+    The first ``pa.array(list)`` of a process imports pandas (~0.35 s here), only to ask
+    whether the list is a pandas object. Task code converts lists and NumPy arrays only, so
+    in a worker that has not inherited pandas the check is made once with pandas blocked:
+    pyarrow then treats nothing as a pandas object until a pandas API (``to_pandas``,
+    ``Table.from_pandas``) imports it for real. (``pa.array(series)`` before such a call would
+    convert the Series as a plain sequence: no task does that.)"""
+    import sys
+
+    if "pandas" in sys.modules:
+        return
+    try:
+        import pyarrow as pa
+    except ImportError:  # pragma: no cover - a core dependency
+        return
+    blocker = _NoPandas()
+    sys.meta_path.insert(0, blocker)
+    try:
+        pa.array([0])
+    finally:
+        sys.meta_path.remove(blocker)
 
 
 def _run_ray(fn, items, workers, address, while_running=None):

@@ -134,3 +134,31 @@ def test_warm_up_loads_what_workers_would_load():
     assert repair._char_rank.cache_info().currsize == 1
     assert convert._script_tables.cache_info().currsize == 1
     assert repair.INVISIBLE_OR_PUA._table is not None and repair.TONE_CHARS._table is not None
+
+
+_POOL_PANDAS_CHECK = """
+import sys
+from corpus_tools.engine import run_tasks
+
+def task(_):
+    import pyarrow as pa
+    before = "pandas" in sys.modules
+    pa.array(["a", None], pa.string())          # what the ingest and tokenize tasks do
+    after_list = "pandas" in sys.modules
+    df = pa.table({"a": [1, 2]}).to_pandas()    # a pandas API imports it for real
+    import pandas as pd
+    series = str(pa.array(pd.Series(["x", None])).type)  # and pandas objects convert as usual
+    return before, after_list, len(df), series
+
+print(list(run_tasks(task, [0, 1], workers=2)))
+"""
+
+
+def test_pool_workers_convert_lists_without_importing_pandas():
+    """pyarrow would import pandas (~0.35 s a process) on a worker's first pa.array(list);
+    the pool's initializer settles that check with pandas blocked, and pandas still works
+    in the worker once something asks for it."""
+    import subprocess
+
+    out = subprocess.run([sys.executable, "-c", _POOL_PANDAS_CHECK], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == str([(False, False, 2, "large_string")] * 2)
