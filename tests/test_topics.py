@@ -249,3 +249,25 @@ def test_streaming_prepare_builds_the_same_corpus(seed_dir):
                     (b.arrays().indptr, b.arrays().ids, b.arrays().counts, b.arrays().seq)):
         assert np.array_equal(x, y)
     assert set(b.timings) == {"tokens", "dictionary_bow"}
+
+
+@pytest.mark.parametrize("chunk_tokens", [1, 3, 7, 1 << 22])
+def test_bag_of_words_built_in_chunks_equals_one_sort(chunk_tokens):
+    """CorpusArrays.from_sequences sorts the (unit, term) keys chunk by chunk of whole units
+    (bounded temporary memory); the result is the one sort of all keys, empty units included."""
+    from corpus_tools.analysis.topics import CorpusArrays
+
+    rng = np.random.default_rng(3)
+    lengths = np.array([0, 5, 1, 0, 9, 4, 0, 12, 2])
+    seq = rng.integers(-1, 6, size=int(lengths.sum())).astype(np.int32)  # -1: dropped by the dictionary
+    got = CorpusArrays.from_sequences(seq, lengths, 6, chunk_tokens=chunk_tokens)
+    unit_of = np.repeat(np.arange(len(lengths)), lengths)
+    keep = seq >= 0
+    keys, counts = np.unique(unit_of[keep] * 6 + seq[keep], return_counts=True)
+    assert got.ids.tolist() == (keys % 6).tolist()
+    assert got.counts.tolist() == counts.tolist()
+    assert got.indptr.tolist() == [0, *np.cumsum(np.bincount(keys // 6, minlength=len(lengths))).tolist()]
+    for d in range(len(lengths)):  # and each unit's bag of words is doc2bow's
+        toks = seq[sum(lengths[:d]):sum(lengths[:d + 1])]
+        want = sorted((int(t), int((toks == t).sum())) for t in set(toks.tolist()) if t >= 0)
+        assert got.bow(d) == want
