@@ -20,6 +20,11 @@ cold token cache, then warm) with 1 / 2 workers; end to end = ingest + tokenize 
 the two steps' wall times). At ``--ray-size``: ``engine="ray"`` with 2 CPUs, once as a user
 runs it (the engine starts Ray itself) and once with Ray already started (the row's seconds are the
 process wall time minus Ray's start and shutdown, as on a cluster that stays up).
+Per size also the by-hand reference: what a user writes by hand (decode, seven typical
+line-cleaning regexes, OpenCC t2s, rjieba per line, one token file per page), file to file
+in one process — the issue's "≈ 9 MB/s per core file to file" figure, measured here on the
+same corpus and machine, so the end-to-end target (8 MB/s ≈ 90 % of that figure) can be
+read as a ratio.
 Once, on a ``--baseline-mb`` sample of the documents' text (same text for all): bare
 ``jieba.lcut``, bare ``rjieba.cut``, corpus_tools' segmenter (1 process, no cache) and bare
 OpenCC ``t2s`` (on raw page text), and the boundary agreement of corpus_tools' tokens with
@@ -174,6 +179,51 @@ def step_baselines(p: dict) -> dict:
     return res
 
 
+# What a user writes by hand (the issue's "clean + convert + segment, file to file" figure):
+# decode, seven typical line-cleaning regexes, OpenCC t2s on the whole page, rjieba per
+# line, tokens written to one output file per page. No offsets, no log, no sections.
+HAND_RULES = [
+    (r"<[^>\n]+>", ""),                                                   # HTML tags
+    (r"https?://\S+", ""),                                                # URLs
+    (r"(?m)^\s*[—–-]+\s*\d+\s*[—–-]+\s*$", ""),                          # page numbers —6—
+    (r"(?m)^.*(?:上一篇|下一篇|相关文章|下载|版权所有|Copyright).*$", ""),     # navigation / footer lines
+    (r"\([a-zāáǎàēéěèīíǐìōóǒòūúǔùǖǘǚǜü]+\)", ""),                         # pinyin annotations
+    (r"[ \t\u3000\xa0]+", " "),                                           # runs of spaces
+    (r"\n\s*\n+", "\n"),                                                   # blank lines
+]
+
+
+def step_by_hand(p: dict) -> dict:
+    """The by-hand reference pipeline, file to file, in one process."""
+    import re
+
+    import opencc
+    import rjieba
+
+    rules = [(re.compile(a), b) for a, b in HAND_RULES]
+    conv = opencc.OpenCC("t2s.json")
+    out = Path(p["out"])
+    shutil.rmtree(out, ignore_errors=True)
+    out.mkdir(parents=True)
+    n = n_bytes = n_tokens = 0
+    for i, path in enumerate(sorted(x for x in Path(p["data"]).rglob("*") if x.is_file())):
+        data = path.read_bytes()
+        try:
+            text = data.decode("utf-8")
+        except UnicodeDecodeError:
+            text = data.decode("gb18030", errors="replace")
+        for rx, rep in rules:
+            text = rx.sub(rep, text)
+        text = conv.convert(text)
+        lines = [" ".join(rjieba.cut(line)) for line in text.split("\n") if line.strip()]
+        n_tokens += sum(line.count(" ") + 1 for line in lines)
+        (out / f"{i:06d}.txt").write_text("\n".join(lines) + "\n", encoding="utf-8")
+        n += 1
+        n_bytes += len(data)
+    shutil.rmtree(out, ignore_errors=True)
+    return {"pages": n, "bytes": n_bytes, "n_tokens": n_tokens}
+
+
 def _timed_cut(cut, sample: list[str]) -> tuple[float, float, list[list[str]]]:
     """(seconds of a first call that loads the dictionary, seconds to cut the sample, tokens)."""
     t0 = time.perf_counter()
@@ -275,7 +325,8 @@ def step_stages(p: dict) -> dict:
     return {"sample_bytes": size, "pages": len(srcs), "process_page_s": total_pages, "stages": dict(spent)}
 
 
-STEPS = {"ingest": step_ingest, "tokenize": step_tokenize, "baselines": step_baselines, "stages": step_stages}
+STEPS = {"ingest": step_ingest, "tokenize": step_tokenize, "baselines": step_baselines, "stages": step_stages,
+         "by_hand": step_by_hand}
 
 
 # ============================================================================ measuring (parent side)
@@ -414,6 +465,9 @@ def ensure_data(size: int, seed: int, data_root: Path) -> Path:
     return path
 
 
+BY_HAND = "by-hand reference (7 regexes + OpenCC + rjieba, file to file)"
+
+
 def _run_size(results, args, label, data, n_pages, n_bytes, workers, with_ray, out_root, log) -> None:
     ingest_runs = {}
     for w in workers:
@@ -442,6 +496,15 @@ def _run_size(results, args, label, data, n_pages, n_bytes, workers, with_ray, o
                "other_cpu_pct": max((x for x in (ing["other_cpu_pct"], r["other_cpu_pct"]) if x is not None),
                                     default=None)}
         results["runs"].append(e2e)
+    try:
+        import rjieba  # noqa: F401
+
+        log(f"{label}: by-hand reference pipeline (1 process)")
+        r = measure("by_hand", {"data": str(data), "out": str(out_root / label / "by-hand")})
+        r.update(size=label, step=BY_HAND, engine="one process", workers=1, bytes=n_bytes, pages=n_pages)
+        results["runs"].append(r)
+    except ImportError:
+        pass
     if with_ray:
         w = max(workers)
         for pre in (False, True):
@@ -630,6 +693,14 @@ def targets(results: dict) -> list[str]:
         worst = min(r["mb_s_per_core"] for r in e2e)
         row("end to end ≥ 8 MB/s per core", ", ".join(f"{r['size']} w{r['workers']}: {r['mb_s_per_core']:.2f}"
                                                       for r in e2e), worst >= 8)
+        pairs = [(r, next((h for h in runs if h["step"] == BY_HAND and h["size"] == r["size"]), None))
+                 for r in e2e if r["workers"] == 1]
+        pairs = [(r, h) for r, h in pairs if h]
+        if pairs:  # the issue's 8 MB/s is ~90 % of its by-hand figure, on its machine; this is the same ratio here
+            row("end to end ≥ 90 % of the by-hand reference (1 core, same corpus, same machine)",
+                ", ".join(f"{r['size']}: {r['mb_s_per_core']:.2f} vs {h['mb_s_per_core']:.2f} MB/s = "
+                          f"{100 * r['mb_s_per_core'] / h['mb_s_per_core']:.0f} %" for r, h in pairs),
+                min(r["mb_s_per_core"] / h["mb_s_per_core"] for r, h in pairs) >= 0.9)
         sp = [r for r in e2e if r["workers"] == 2]
         if sp:
             row("≥ 1.8× with 2 workers (end to end)", ", ".join(f"{r['size']}: {r['speedup_vs_1']:.2f}×" for r in sp),
