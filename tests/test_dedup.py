@@ -290,3 +290,27 @@ def test_signatures_on_workers_give_the_same_clusters(seed_corpus, monkeypatch):
     two, rep2 = dd.near_duplicate_clusters(docs, return_report=True, workers=2)
     pd.testing.assert_frame_equal(one, two)
     assert rep1 == rep2
+
+
+def test_shingle_cache_bound_recomputes_and_changes_nothing(monkeypatch):
+    """The shingle-hash arrays kept for verification are bounded (least recently used out):
+    with room for almost nothing, evicted arrays are recomputed and the clusters are the same."""
+    import corpus_tools.export.dedup as dd
+
+    docs, _ = plant()
+    made = []
+    real_init = dd._ShingleHashes.__init__
+
+    def init(self, *args, **kwargs):
+        real_init(self, *args, **kwargs)
+        made.append(self)
+
+    monkeypatch.setattr(dd._ShingleHashes, "__init__", init)
+    full, rep_full = dd.near_duplicate_clusters(docs, return_report=True)
+    free = made[-1]
+    assert free.misses == len(free._arrays)  # nothing evicted: every array made once
+    monkeypatch.setattr(dd, "SHINGLE_CACHE_BYTES", 1)
+    tight, rep_tight = dd.near_duplicate_clusters(docs, return_report=True)
+    assert len(made[-1]._arrays) <= 2 and made[-1].misses > free.misses  # evicted, then made again
+    pd.testing.assert_frame_equal(full, tight)
+    assert rep_full == rep_tight
