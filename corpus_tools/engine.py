@@ -9,6 +9,7 @@ from __future__ import annotations
 import os
 from concurrent.futures import ProcessPoolExecutor
 from contextlib import contextmanager
+from itertools import islice
 from typing import Any, Callable, Iterable, Iterator
 
 ENGINES = ("local", "ray")
@@ -59,7 +60,7 @@ def run_tasks(fn: Callable[[Any], Any], items: Iterable[Any], *, engine: str = "
 
     ``items`` may be a generator: each item is handed to the workers as soon as it is made,
     so they start on the first tasks while the caller is still planning the rest."""
-    from itertools import chain, islice
+    from itertools import chain
 
     items = iter(items)
     head = list(islice(items, 2))  # one task (or none) runs in this process: no pool to start
@@ -70,10 +71,8 @@ def run_tasks(fn: Callable[[Any], Any], items: Iterable[Any], *, engine: str = "
             yield from map(fn, chain(head, items))
             return
         with ProcessPoolExecutor(max_workers=workers, initializer=_arrow_without_pandas) as ex:
-            results = ex.map(fn, chain(head, items))  # submits every task: the workers are busy from here
-            if while_running:
-                while_running()
-            yield from results
+            yield from _windowed(ex.submit, lambda fut: fut.result(), fn, chain(head, items),
+                                 IN_FLIGHT_PER_WORKER * workers, while_running)
         return
     if engine == "ray":
         yield from _run_ray(fn, chain(head, items), workers, address, while_running)
@@ -119,8 +118,34 @@ def _run_ray(fn, items, workers, address, while_running=None):
 
     with session("ray", workers, address):  # joins a running Ray, else starts one for this call
         remote = ray.remote(fn)
-        refs = [remote.remote(it) for it in items]
-        if while_running:
-            while_running()
-        for ref in refs:  # in order; tasks run concurrently on the cluster
-            yield ray.get(ref)
+        cpus = int(ray.cluster_resources().get("CPU", workers) or workers)
+        # in order; tasks run concurrently on the cluster, a bounded number submitted ahead
+        yield from _windowed(remote.remote, ray.get, None, items, IN_FLIGHT_PER_WORKER * max(workers, cpus),
+                             while_running)
+
+
+IN_FLIGHT_PER_WORKER = 16  # tasks submitted ahead per worker: busy workers (also while the caller
+# runs while_running), bounded memory
+
+
+def _windowed(submit: Callable, result: Callable, fn: Callable | None, items: Iterator[Any], window: int,
+              while_running: Callable[[], None] | None) -> Iterator[Any]:
+    """Yield the results of the items' tasks in order, keeping at most ``window`` submitted
+    and not yet consumed: the next task is submitted as each result is taken, before it is
+    handed on. (``Executor.map`` and a list of Ray refs submit every task at once, holding
+    every task's arguments — e.g. a chunk of texts each — until its result is taken.)"""
+    from collections import deque
+
+    args = (fn,) if fn is not None else ()
+    pending: deque = deque(submit(*args, it) for it in islice(items, max(1, window)))
+    if while_running:
+        while_running()
+    while pending:
+        done = result(pending.popleft())
+        nxt = next(items, _END)
+        if nxt is not _END:
+            pending.append(submit(*args, nxt))
+        yield done
+
+
+_END = object()

@@ -96,6 +96,28 @@ def test_while_running_is_called_once_and_results_stay_in_order(workers):
     assert got == [x * x for x in range(7)] and calls == [1]
 
 
+@pytest.mark.parametrize("workers", [2, 3])
+def test_tasks_in_flight_are_bounded(monkeypatch, workers):
+    """Only a window of tasks is submitted ahead of the results taken (Executor.map would
+    submit them all and hold every task's arguments, e.g. chunks of texts, until its result
+    is taken); the results are still all there, in order."""
+    import corpus_tools.engine as eng
+
+    monkeypatch.setattr(eng, "IN_FLIGHT_PER_WORKER", 2)
+    made: list[int] = []
+
+    def items():
+        for i in range(40):
+            made.append(i)
+            yield i
+
+    it = run_tasks(_square, items(), workers=workers)
+    got = [next(it)]
+    assert len(made) <= 2 * workers + 1  # the window, plus the one submitted as the first was taken
+    got += list(it)
+    assert got == [x * x for x in range(40)] and len(made) == 40
+
+
 def _touch(path: str) -> str:
     Path(path).write_text("done")
     return path
