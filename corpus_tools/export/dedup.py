@@ -28,9 +28,10 @@ Rules (all deterministic, documented in the export's data card):
 from __future__ import annotations
 
 import hashlib
+import os
 import unicodedata
 from dataclasses import dataclass
-from typing import Iterator
+from typing import Any, Iterator
 
 import numpy as np
 import pandas as pd
@@ -135,7 +136,7 @@ def _signatures(texts: list[str], num_perm: int, seed: int, ngram: int, workers:
         yield from part
 
 
-SHINGLE_CACHE_BYTES = 512 * 2**20  # shingle-hash arrays kept for verification, at most
+SHINGLE_CACHE_BYTES = 512 * 2**20  # shingle-hash arrays kept in memory for verification, at most
 
 
 class _ShingleHashes:
@@ -144,9 +145,12 @@ class _ShingleHashes:
     :func:`_hashed_similarity` giving :func:`similarity` of the sets (equal unless two
     distinct shingles of a pair of documents share a 64-bit hash).
 
-    Arrays are made on first use and kept, least recently used first out, up to
-    ``max_bytes`` (all of them up to ~60 MB of text; beyond that memory stays bounded and an
-    evicted array is recomputed, ~0.1 ms for a 2,000-character document)."""
+    Each array is made once, on first use. At most ``max_bytes`` of them stay in memory
+    (least recently used out: all of them up to ~60 MB of text); an array pushed out is
+    written to an unnamed temporary file and read back from there (the OS's page cache,
+    not this process's heap, holds it), so memory stays bounded at any corpus size without
+    sorting a document's shingles again (that recomputation took two thirds of the
+    verification at 1 GB). Call :meth:`close` to drop the file."""
 
     def __init__(self, norm: dict[str, str], ngram: int, max_bytes: int | None = None):
         from collections import OrderedDict
@@ -155,20 +159,47 @@ class _ShingleHashes:
         self.max_bytes = SHINGLE_CACHE_BYTES if max_bytes is None else max_bytes
         self._arrays: OrderedDict[str, np.ndarray] = OrderedDict()
         self._bytes = 0
-        self.misses = 0
+        self._file: Any = None
+        self._spilled: dict[str, tuple[int, int]] = {}  # doc_id -> (offset, number of hashes)
+        self._end = 0
+        self.misses = self.reads = 0
 
     def __getitem__(self, d: str) -> np.ndarray:
         got = self._arrays.get(d)
         if got is not None:
             self._arrays.move_to_end(d)
             return got
-        self.misses += 1
-        got = self._arrays[d] = _shingle_hashes(self.norm[d], self.ngram)
+        loc = self._spilled.get(d)
+        if loc is not None:
+            self.reads += 1
+            got = np.frombuffer(os.pread(self._file.fileno(), 8 * loc[1], loc[0]), dtype=np.uint64)
+        else:
+            self.misses += 1
+            got = _shingle_hashes(self.norm[d], self.ngram)
+        self._arrays[d] = got
         self._bytes += got.nbytes
         while self._bytes > self.max_bytes and len(self._arrays) > 2:  # keep the pair being compared
-            _, old = self._arrays.popitem(last=False)
-            self._bytes -= old.nbytes
+            self._spill(*self._arrays.popitem(last=False))
         return got
+
+    def _spill(self, d: str, arr: np.ndarray) -> None:
+        self._bytes -= arr.nbytes
+        if d in self._spilled:
+            return
+        if self._file is None:
+            import tempfile
+
+            self._file = tempfile.TemporaryFile(prefix="corpus-tools-shingles-")
+        os.pwrite(self._file.fileno(), arr.tobytes(), self._end)
+        self._spilled[d] = (self._end, len(arr))
+        self._end += arr.nbytes
+
+    def close(self) -> None:
+        if self._file is not None:
+            self._file.close()
+            self._file = None
+        self._arrays.clear()
+        self._spilled.clear()
 
 
 _MUL = np.uint64(0x9E3779B97F4A7C15)  # odd 64-bit multiplier of the polynomial shingle hash
@@ -257,7 +288,7 @@ def near_duplicate_clusters(docs: pd.DataFrame, threshold: float = DEFAULT_THRES
     ``similarity`` the verified similarity (see module doc) to the representative and
     ``dup_type`` ``"exact"``/``"near"`` (None for representatives). With
     ``return_report=True`` returns ``(frame, DedupReport)``. ``workers > 1`` computes the
-    MinHash signatures (SHA-1 of every shingle: most of the time) in that many processes;
+    MinHash signatures (128 permutations of every shingle's hash: most of the time) in that many processes;
     the LSH and the verification stay in this process, in document order: same result.
     """
     from datasketch import MinHash, MinHashLSH
@@ -270,49 +301,52 @@ def near_duplicate_clusters(docs: pd.DataFrame, threshold: float = DEFAULT_THRES
     norm = {d: norm[d] for d in order}
     hashes = {d: hashlib.sha1(norm[d].encode("utf-8")).hexdigest() for d in order}
     sh = _ShingleHashes(norm, ngram)  # hashed: 8 bytes a shingle
-    uf = _UnionFind(order)
+    try:
+        uf = _UnionFind(order)
 
-    first_by_hash: dict[str, str] = {}
-    for d in order:  # exact duplicates
-        h = hashes[d]
-        if h in first_by_hash:
-            uf.union(first_by_hash[h], d)
-        else:
-            first_by_hash[h] = d
+        first_by_hash: dict[str, str] = {}
+        for d in order:  # exact duplicates
+            h = hashes[d]
+            if h in first_by_hash:
+                uf.union(first_by_hash[h], d)
+            else:
+                first_by_hash[h] = d
 
-    use_c = containment
-    bands, rows = lsh_params(threshold, num_perm, use_c)
-    lsh = MinHashLSH(num_perm=num_perm, params=(bands, rows))
-    uniques = [d for d in order if first_by_hash[hashes[d]] == d and norm[d]]  # no text, no shingles
-    n_candidates = n_verified = 0
-    signatures = _signatures([norm[d] for d in uniques], num_perm, seed, ngram, workers)
-    scheme = getattr(MinHash(num_perm=num_perm, seed=seed), "scheme", None)  # datasketch >= 2 wants it
-    same_scheme = {"scheme": scheme} if scheme else {}
-    for d, hv in zip(uniques, signatures):
-        m = MinHash(num_perm=num_perm, seed=seed, hashvalues=hv, **same_scheme)
-        for other in sorted(lsh.query(m)):  # candidates among earlier documents
-            n_candidates += 1
-            if _hashed_similarity(sh[d], sh[other], use_c) >= threshold:
-                n_verified += 1
-                uf.union(d, other)
-        lsh.insert(d, m)
+        use_c = containment
+        bands, rows = lsh_params(threshold, num_perm, use_c)
+        lsh = MinHashLSH(num_perm=num_perm, params=(bands, rows))
+        uniques = [d for d in order if first_by_hash[hashes[d]] == d and norm[d]]  # no text, no shingles
+        n_candidates = n_verified = 0
+        signatures = _signatures([norm[d] for d in uniques], num_perm, seed, ngram, workers)
+        scheme = getattr(MinHash(num_perm=num_perm, seed=seed), "scheme", None)  # datasketch >= 2 wants it
+        same_scheme = {"scheme": scheme} if scheme else {}
+        for d, hv in zip(uniques, signatures):
+            m = MinHash(num_perm=num_perm, seed=seed, hashvalues=hv, **same_scheme)
+            for other in sorted(lsh.query(m)):  # candidates among earlier documents
+                n_candidates += 1
+                if _hashed_similarity(sh[d], sh[other], use_c) >= threshold:
+                    n_verified += 1
+                    uf.union(d, other)
+            lsh.insert(d, m)
 
-    members: dict[str, list[str]] = {}
-    for d in order:
-        members.setdefault(uf.find(d), []).append(d)
-    rows_out = []
-    for root, group in sorted(members.items()):
-        rep = sorted(group, key=lambda d: (-len(norm[d]), d))[0]
-        for d in group:
-            is_rep = d == rep
-            exact = hashes[d] == hashes[rep]
-            rows_out.append({
-                "doc_id": d, "cluster_id": min(group),
-                "is_duplicate_of": None if is_rep else rep, "kept": is_rep,
-                "similarity": 1.0 if exact else round(_hashed_similarity(sh[d], sh[rep], use_c), 4),
-                "dup_type": None if is_rep else ("exact" if exact else "near"),
-                "cluster_size": len(group),
-            })
+        members: dict[str, list[str]] = {}
+        for d in order:
+            members.setdefault(uf.find(d), []).append(d)
+        rows_out = []
+        for root, group in sorted(members.items()):
+            rep = sorted(group, key=lambda d: (-len(norm[d]), d))[0]
+            for d in group:
+                is_rep = d == rep
+                exact = hashes[d] == hashes[rep]
+                rows_out.append({
+                    "doc_id": d, "cluster_id": min(group),
+                    "is_duplicate_of": None if is_rep else rep, "kept": is_rep,
+                    "similarity": 1.0 if exact else round(_hashed_similarity(sh[d], sh[rep], use_c), 4),
+                    "dup_type": None if is_rep else ("exact" if exact else "near"),
+                    "cluster_size": len(group),
+                })
+    finally:
+        sh.close()  # the spill file, if any
     out = pd.DataFrame(rows_out, columns=CLUSTER_COLUMNS).sort_values("doc_id").reset_index(drop=True)
     if not return_report:
         return out
