@@ -13,6 +13,8 @@ from itertools import islice
 from typing import Any, Callable, Iterable, Iterator
 
 ENGINES = ("local", "ray")
+IN_FLIGHT_PER_WORKER = 16  # tasks submitted ahead per worker: busy workers (also while the caller
+# runs while_running), bounded memory
 
 
 def default_workers() -> int:
@@ -71,7 +73,7 @@ def run_tasks(fn: Callable[[Any], Any], items: Iterable[Any], *, engine: str = "
             yield from map(fn, chain(head, items))
             return
         with ProcessPoolExecutor(max_workers=workers, initializer=_arrow_without_pandas) as ex:
-            yield from _windowed(ex.submit, lambda fut: fut.result(), fn, chain(head, items),
+            yield from _windowed(lambda it: ex.submit(fn, it), lambda fut: fut.result(), chain(head, items),
                                  IN_FLIGHT_PER_WORKER * workers, while_running)
         return
     if engine == "ray":
@@ -120,15 +122,11 @@ def _run_ray(fn, items, workers, address, while_running=None):
         remote = ray.remote(fn)
         cpus = int(ray.cluster_resources().get("CPU", workers) or workers)
         # in order; tasks run concurrently on the cluster, a bounded number submitted ahead
-        yield from _windowed(remote.remote, ray.get, None, items, IN_FLIGHT_PER_WORKER * max(workers, cpus),
+        yield from _windowed(remote.remote, ray.get, items, IN_FLIGHT_PER_WORKER * max(workers, cpus),
                              while_running)
 
 
-IN_FLIGHT_PER_WORKER = 16  # tasks submitted ahead per worker: busy workers (also while the caller
-# runs while_running), bounded memory
-
-
-def _windowed(submit: Callable, result: Callable, fn: Callable | None, items: Iterator[Any], window: int,
+def _windowed(submit: Callable[[Any], Any], result: Callable[[Any], Any], items: Iterator[Any], window: int,
               while_running: Callable[[], None] | None) -> Iterator[Any]:
     """Yield the results of the items' tasks in order, keeping at most ``window`` submitted
     and not yet consumed: the next task is submitted as each result is taken, before it is
@@ -136,15 +134,14 @@ def _windowed(submit: Callable, result: Callable, fn: Callable | None, items: It
     every task's arguments — e.g. a chunk of texts each — until its result is taken.)"""
     from collections import deque
 
-    args = (fn,) if fn is not None else ()
-    pending: deque = deque(submit(*args, it) for it in islice(items, max(1, window)))
+    pending: deque = deque(submit(it) for it in islice(items, max(1, window)))
     if while_running:
         while_running()
     while pending:
         done = result(pending.popleft())
         nxt = next(items, _END)
         if nxt is not _END:
-            pending.append(submit(*args, nxt))
+            pending.append(submit(nxt))
         yield done
 
 

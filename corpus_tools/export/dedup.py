@@ -298,7 +298,6 @@ def near_duplicate_clusters(docs: pd.DataFrame, threshold: float = DEFAULT_THRES
         raise ValueError("doc_id values must be unique")
     order = sorted(ids)
     norm = dict(zip(ids, map(normalize_text, docs["text"].fillna("").astype(str))))  # the only copy kept
-    norm = {d: norm[d] for d in order}
     hashes = {d: hashlib.sha1(norm[d].encode("utf-8")).hexdigest() for d in order}
     sh = _ShingleHashes(norm, ngram)  # hashed: 8 bytes a shingle
     try:
