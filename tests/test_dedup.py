@@ -316,3 +316,52 @@ def test_shingle_arrays_beyond_the_memory_bound_are_spilled_and_change_nothing(m
     assert made[-1]._file is None  # the spill file is closed at the end
     pd.testing.assert_frame_equal(full, tight)
     assert rep_full == rep_tight
+
+
+def test_lsh_buckets_by_sorting_find_exactly_the_pairs_sharing_a_band():
+    """Candidate pairs come from sorting each band's columns (not datasketch's in-memory
+    MinHashLSH): every pair of rows equal on all values of at least one band, each once,
+    later row first; checked against a brute-force dictionary bucketing."""
+    import numpy as np
+
+    from corpus_tools.export.dedup import _lsh_candidates
+
+    sigs = np.random.default_rng(0).integers(0, 3, (600, 12)).astype(np.uint32)
+    want = set()
+    for b in range(4):
+        buckets: dict[tuple, list[int]] = {}
+        for i, key in enumerate(map(tuple, sigs[:, b * 3:(b + 1) * 3])):
+            want.update(i * 600 + j for j in buckets.get(key, []))
+            buckets.setdefault(key, []).append(i)
+    assert _lsh_candidates(sigs, 4, 3).tolist() == sorted(want)
+    assert len(want) > 1000
+
+
+def test_minhash_prefilter_drops_unrelated_candidates_and_no_duplicate(monkeypatch):
+    """Candidates whose signatures agree on too few values for their threshold are not
+    verified; with the prefilter off (miss probability 0: nothing is ruled out) the clusters
+    and the verified pairs are the same."""
+    import corpus_tools.export.dedup as dd
+
+    docs, _ = plant()
+    on, rep_on = dd.near_duplicate_clusters(docs, return_report=True)
+    monkeypatch.setattr(dd, "PREFILTER_MISS", 0.0)
+    off, rep_off = dd.near_duplicate_clusters(docs, return_report=True)
+    assert rep_off.n_ruled_out_pairs == 0 and rep_on.n_ruled_out_pairs > 0
+    assert rep_on.n_candidate_pairs == rep_off.n_candidate_pairs
+    assert rep_on.n_verified_pairs == rep_off.n_verified_pairs > 0
+    pd.testing.assert_frame_equal(on, off)
+
+
+def test_normalize_text_is_the_category_rule_on_every_code_point():
+    """normalize_text drops categories Z*, P*, S*, C* with a lookup table: the same as
+    testing each character's category, over all of Unicode."""
+    import unicodedata
+
+    from corpus_tools.export.dedup import normalize_text
+
+    every = "".join(chr(c) for c in range(0x110000) if not 0xD800 <= c < 0xE000)
+    nfkc = unicodedata.normalize("NFKC", every)
+    assert normalize_text(every) == "".join(ch for ch in nfkc if unicodedata.category(ch)[0] not in "ZPSC").lower()
+    assert normalize_text("第一篇：“送温暖”，ＡＢＣ！") == "第一篇送温暖abc"
+    assert normalize_text(None) == "" == normalize_text("")

@@ -4,6 +4,7 @@ from __future__ import annotations
 import pandas as pd
 
 from ..store import Corpus
+from .dedup import PREFILTER_MISS
 
 FIELD_DOCS = {
     "id": "record id (doc_id for documents, section_id for sections)",
@@ -96,7 +97,9 @@ def data_card(corpus: Corpus, records: pd.DataFrame, clusters: pd.DataFrame, rem
         f"on the actual shingle sets: similarity = {'max(Jaccard, containment)' if report.containment else 'Jaccard'} "
         f"≥ {report.threshold}; clusters by union-find;",
         "- kept per cluster: the longest document that passed the filters (ties → smallest doc_id);",
-        f"- {report.n_candidate_pairs} candidate pairs, {report.n_verified_pairs} verified; "
+        f"- {report.n_candidate_pairs} candidate pairs ({report.n_ruled_out_pairs} ruled out by too few equal "
+        f"MinHash values: a pair at the threshold shows that few with probability < {PREFILTER_MISS:g}), "
+        f"{report.n_verified_pairs} verified; "
         f"{report.n_exact_duplicates} exact and {report.n_near_duplicates} near duplicates in "
         f"{report.n_multi_clusters} clusters;",
         f"- repeated paragraphs (≥ 20 normalised characters, same hash as an earlier paragraph): "
