@@ -292,21 +292,18 @@ def _add(cands: dict[str, _Cand], c: _Cand) -> None:
         cands[c.slogan] = c
 
 
-def _add_known(texts: list[str], cands: dict[str, _Cand]) -> None:
-    joined = "\n".join(texts)
+def _add_known(cands: dict[str, _Cand]) -> None:
+    """Every slogan of the known lexicon becomes a candidate flagged ``known`` (one found
+    by discovery keeps its kind and is counted everywhere, not only in quotes). They are
+    counted with the rest; one that occurs nowhere has no row."""
     for s in load_resources()["known"]["slogans"]:
-        items = tuple(s) if s == "比学赶帮超" else None
-        probe = _Cand(s, "numeric" if is_numeric_formula(s) else "known", items=items)
-        if not probe.pattern().search(joined):
-            continue
         if s in cands:
             cands[s].known = True
             cands[s].quoted_only = False
-        else:
-            probe.known = True
-            if items:
-                probe.kind = "enumeration"
-            cands[s] = probe
+            continue
+        items = tuple(s) if s == "比学赶帮超" else None
+        kind = "enumeration" if items else "numeric" if is_numeric_formula(s) else "known"
+        cands[s] = _Cand(s, kind, known=True, items=items)
 
 
 class _CharIndex:
@@ -490,7 +487,7 @@ def find_slogans(data: UnitSource, unit: str = "document", top: int | None = Non
         _discover_mwe(texts, cands)
     cands = {k: c for k, c in cands.items() if c.kind in kinds}
     if known:
-        _add_known(texts, cands)
+        _add_known(cands)
     cmap = _cluster_map(units, clusters)
     doc_ids = units["doc_id"].astype(str).tolist()
     pages, years = units["page_id"].tolist(), units["year"].tolist()
