@@ -104,3 +104,27 @@ def test_automaton_counts_like_the_regexes(seed_corpus, reports_corpus):
     sq, after, removed = _squeeze(text)
     assert sq == "a\x00bc\x00d"
     assert [text[_unsqueeze(q, after, removed)] for q in (0, 2, 3, 5)] == list("abcd")
+
+
+def test_timeline_counts_are_the_regex_counts_and_default_slogans_work(reports_corpus, capsys):
+    """slogan_timeline counts in one pass per text (the automaton) what each slogan's
+    pattern finds with findall, per year; with no slogans given it picks the known ones and
+    the best found (that path used to fail on its own unit table), also from the CLI."""
+    from corpus_tools.analysis.slogans import _Cand
+    from corpus_tools.analysis.units import as_units
+
+    units = as_units(reports_corpus)
+    ranked = find_slogans(reports_corpus, kinds=("quoted", "numeric", "enumeration"))
+    tl = slogan_timeline(reports_corpus, slogans=ranked.head(15))
+    assert set(tl["slogan"]) == set(ranked.head(15)["slogan"])
+    for r in ranked.head(15).itertuples():
+        cand = _Cand(r.slogan, r.kind, quoted_only=r.kind == "quoted" and not r.known,
+                     items=tuple(r.slogan) if r.kind == "enumeration" and len(r.slogan) <= 8 else None)
+        want = units.dropna(subset=["year"]).groupby("year")["text"].apply(
+            lambda ts: sum(len(cand.pattern().findall(t)) for t in ts))
+        got = tl[tl["slogan"] == r.slogan].set_index("year")["count"]
+        assert got.to_dict() == {int(y): int(n) for y, n in want.items()}, r.slogan
+    default = slogan_timeline(reports_corpus)
+    assert {"三个代表", "四个现代化"} <= set(default["slogan"])
+    assert main(["slogans", str(reports_corpus), "--timeline"]) == 0
+    assert "三个代表" in capsys.readouterr().out

@@ -23,6 +23,7 @@ from __future__ import annotations
 import math
 import re
 import tomllib
+from array import array
 from bisect import bisect_right
 from collections import Counter, defaultdict
 from dataclasses import dataclass
@@ -30,6 +31,7 @@ from functools import lru_cache
 from importlib import resources
 from typing import Callable
 
+import numpy as np
 import pandas as pd
 
 from .units import UnitSource, as_units
@@ -327,24 +329,54 @@ class _CharIndex:
 
 
 class _Tally:
-    """One candidate's occurrences, added text by text in corpus order."""
+    """One candidate's occurrences, added text by text in corpus order: the text numbers and
+    how many times in each (two int arrays, 16 bytes a text: a Counter, a set of pages and a
+    list of years per candidate held ~170 bytes a text, ~4 GB for a 1 GB corpus), and the
+    first ``n_contexts`` contexts from distinct documents."""
 
-    __slots__ = ("per_doc", "pages", "years", "ctx", "n_contexts")
+    __slots__ = ("texts", "counts", "ctx")
 
-    def __init__(self, n_contexts: int):
-        self.per_doc: Counter = Counter()
-        self.pages: set[str] = set()
-        self.years: list[int] = []
-        self.ctx: list[str] = []
-        self.n_contexts = n_contexts
+    def __init__(self) -> None:
+        self.texts = array("q")
+        self.counts = array("q")
+        self.ctx: list[tuple[str, str]] = []  # (doc_id, snippet)
 
-    def add(self, doc_id: str, page: object, year: object, text: str, hits: list[tuple[int, int]]) -> None:
-        self.per_doc[doc_id] += len(hits)
-        self.pages.add(str(page))
-        if year is not None and not pd.isna(year):
-            self.years.append(int(year))
-        if len(self.ctx) < self.n_contexts and all(not x.startswith(doc_id + ":") for x in self.ctx):
-            self.ctx.append(f"{doc_id}:{_snippet(text, *hits[0])}")
+    def add(self, i: int, hits: list[tuple[int, int]], doc_id: str, text: str, n_contexts: int) -> None:
+        self.texts.append(i)
+        self.counts.append(len(hits))
+        if len(self.ctx) < n_contexts and all(d != doc_id for d, _ in self.ctx):
+            self.ctx.append((doc_id, _snippet(text, *hits[0])))
+
+
+class _UnitCodes:
+    """Integer codes of the units' documents, pages, years and near-duplicate clusters, so a
+    tally's text numbers turn into its table row with a few numpy reductions."""
+
+    def __init__(self, units: pd.DataFrame, cmap: dict[str, str]):
+        self.doc_ids = units["doc_id"].astype(str).tolist()
+        self.doc, docs = pd.factorize(pd.Series(self.doc_ids), sort=False)
+        self.cluster = pd.factorize(pd.Series([cmap.get(d, d) for d in docs]), sort=False)[0]  # per document code
+        self.page = pd.factorize(pd.Series([str(p) for p in units["page_id"]]), sort=False)[0]
+        self.year = pd.to_numeric(units["year"], errors="coerce").to_numpy(dtype=np.float64, na_value=np.nan)
+
+    def row(self, t: _Tally) -> dict:
+        """count, n_documents, n_pages, count_dedup, n_clusters, first_year, last_year."""
+        idx = np.frombuffer(t.texts, np.int64)
+        docs, inverse = np.unique(self.doc[idx], return_inverse=True)
+        per_doc = np.bincount(inverse, weights=np.frombuffer(t.counts, np.int64)).astype(np.int64)
+        clusters = self.cluster[docs]
+        order = np.argsort(clusters, kind="stable")
+        cl = clusters[order]
+        starts = np.flatnonzero(np.r_[True, cl[1:] != cl[:-1]])
+        best = np.maximum.reduceat(per_doc[order], starts)  # a cluster counts as its largest document
+        years = self.year[idx]
+        years = years[~np.isnan(years)]
+        return {
+            "count": int(per_doc.sum()), "n_documents": len(docs), "n_pages": len(np.unique(self.page[idx])),
+            "count_dedup": int(best.sum()), "n_clusters": len(starts),
+            "first_year": int(years.min()) if len(years) else None,
+            "last_year": int(years.max()) if len(years) else None,
+        }
 
 
 def _count_occurrences(texts: list[str], cands: dict[str, _Cand],
@@ -488,33 +520,24 @@ def find_slogans(data: UnitSource, unit: str = "document", top: int | None = Non
     cands = {k: c for k, c in cands.items() if c.kind in kinds}
     if known:
         _add_known(cands)
-    cmap = _cluster_map(units, clusters)
-    doc_ids = units["doc_id"].astype(str).tolist()
-    pages, years = units["page_id"].tolist(), units["year"].tolist()
-    tallies = {slogan: _Tally(n_contexts) for slogan in cands}
+    codes = _UnitCodes(units, _cluster_map(units, clusters))
+    doc_ids = codes.doc_ids
+    tallies = {slogan: _Tally() for slogan in cands}
 
     def add(slogan: str, i: int, hits: list[tuple[int, int]]) -> None:
-        tallies[slogan].add(doc_ids[i], pages[i], years[i], texts[i], hits)
+        tallies[slogan].add(i, hits, doc_ids[i], texts[i], n_contexts)
 
     _count_occurrences(texts, cands, add)
     rows = []
     for s in sorted(cands):
-        c, t = cands[s], tallies[s]
-        if not t.per_doc:
+        c, t = cands[s], tallies.pop(s)
+        if not t.texts:
             continue
-        by_cluster: dict[str, int] = {}
-        for d, n in t.per_doc.items():
-            cid = cmap.get(d, d)
-            by_cluster[cid] = max(by_cluster.get(cid, 0), n)
-        if len(by_cluster) < min_documents and not c.known:
+        row = codes.row(t)
+        if row["n_clusters"] < min_documents and not c.known:
             continue
-        rows.append({
-            "slogan": s, "kind": c.kind, "known": c.known, "count": sum(t.per_doc.values()),
-            "n_documents": len(t.per_doc), "n_pages": len(t.pages), "count_dedup": sum(by_cluster.values()),
-            "n_clusters": len(by_cluster), "first_year": min(t.years) if t.years else None,
-            "last_year": max(t.years) if t.years else None,
-            "contexts": " | ".join(x.split(":", 1)[1] for x in t.ctx),
-        })
+        rows.append({"slogan": s, "kind": c.kind, "known": c.known, **row,
+                     "contexts": " | ".join(snippet for _, snippet in t.ctx)})
     out = pd.DataFrame(rows, columns=COLUMNS)
     out = out.sort_values(["n_clusters", "count_dedup", "count", "slogan"], ascending=[False, False, False, True])
     out["first_year"] = out["first_year"].astype("Int64")
@@ -562,14 +585,20 @@ def slogan_timeline(data: UnitSource, slogans: list[str] | pd.DataFrame | None =
                  for r in slogans.itertuples()]
     else:
         cands = [_Cand(s, "numeric" if is_numeric_formula(s) else "known") for s in slogans]
-    groups = units.groupby(by, sort=True)
+    texts = [str(t or "") for t in units["text"]]
+    group, keys = pd.factorize(units[by], sort=True)
+    n_chars = np.bincount(group, weights=[len(t) for t in texts], minlength=len(keys))
+    by_slogan = {c.slogan: c for c in cands}
+    counts = {s: np.zeros(len(keys), np.int64) for s in by_slogan}
+
+    def add(slogan: str, i: int, hits: list[tuple[int, int]]) -> None:
+        counts[slogan][group[i]] += len(hits)
+
+    _count_occurrences(texts, by_slogan, add)  # one pass per text, the spans of finditer
     rows = []
-    for key, grp in groups:
-        texts = [str(t or "") for t in grp["text"]]
-        n_chars = sum(map(len, texts))
-        for c in sorted(cands, key=lambda c: c.slogan):
-            pat = c.pattern()
-            n = sum(len(pat.findall(t)) for t in texts)
-            rows.append({by: int(key) if by == "year" else key, "slogan": c.slogan, "count": n,
-                         "per_10k_chars": round(n * 10000 / n_chars, 4) if n_chars else 0.0})
+    for g, key in enumerate(keys):
+        for s in sorted(by_slogan):
+            n, chars = int(counts[s][g]), int(n_chars[g])
+            rows.append({by: int(key) if by == "year" else key, "slogan": s, "count": n,
+                         "per_10k_chars": round(n * 10000 / chars, 4) if chars else 0.0})
     return pd.DataFrame(rows, columns=[by, "slogan", "count", "per_10k_chars"])

@@ -56,7 +56,7 @@ def as_units(data: UnitSource, unit: str = "document", documents: pd.DataFrame |
         if col not in docs.columns:
             docs[col] = None
     if unit == "document":
-        out = docs.copy()
+        out = docs.drop(columns="unit_id") if "unit_id" in docs.columns else docs  # already units: made again
         out.insert(0, "unit_id", out["doc_id"])
         return out.reset_index(drop=True)
 
