@@ -128,3 +128,20 @@ def test_timeline_counts_are_the_regex_counts_and_default_slogans_work(reports_c
     assert {"三个代表", "四个现代化"} <= set(default["slogan"])
     assert main(["slogans", str(reports_corpus), "--timeline"]) == 0
     assert "三个代表" in capsys.readouterr().out
+
+
+def test_counting_in_chunks_on_workers_gives_the_same_table(reports_corpus, monkeypatch):
+    """find_slogans counts the candidates a chunk of texts per task; with tiny chunks on 2
+    processes, by document and by section (a document's sections span chunk boundaries, so
+    the contexts taken from distinct documents are merged across chunks), the tables are
+    those of one process in one chunk."""
+    import corpus_tools.analysis.slogans as sl
+
+    for unit, chunk in (("document", 7), ("section", 7), ("section", 60)):
+        one = find_slogans(reports_corpus, unit=unit, min_documents=1, kinds=("quoted", "numeric", "enumeration"))
+        monkeypatch.setattr(sl, "COUNT_CHUNK", chunk)
+        two = find_slogans(reports_corpus, unit=unit, min_documents=1, kinds=("quoted", "numeric", "enumeration"),
+                           workers=2)
+        monkeypatch.setattr(sl, "COUNT_CHUNK", 100_000)
+        pd.testing.assert_frame_equal(one, two)
+        assert len(one) > 20 and one["contexts"].str.len().gt(0).all()

@@ -329,23 +329,22 @@ class _CharIndex:
 
 
 class _Tally:
-    """One candidate's occurrences, added text by text in corpus order: the text numbers and
-    how many times in each (two int arrays, 16 bytes a text: a Counter, a set of pages and a
-    list of years per candidate held ~170 bytes a text, ~4 GB for a 1 GB corpus), and the
-    first ``n_contexts`` contexts from distinct documents."""
+    """One candidate's occurrences in corpus order: the text numbers and how many times in
+    each (int arrays, 16 bytes a text, added a chunk of texts at a time: a Counter, a set of
+    pages and a list of years per candidate held ~170 bytes a text, ~4 GB for a 1 GB
+    corpus), and the first contexts from distinct documents."""
 
-    __slots__ = ("texts", "counts", "ctx")
+    __slots__ = ("pieces", "ctx")
 
     def __init__(self) -> None:
-        self.texts = array("q")
-        self.counts = array("q")
+        self.pieces: list[tuple[np.ndarray, np.ndarray]] = []  # (text numbers, counts)
         self.ctx: list[tuple[str, str]] = []  # (doc_id, snippet)
 
-    def add(self, i: int, hits: list[tuple[int, int]], doc_id: str, text: str, n_contexts: int) -> None:
-        self.texts.append(i)
-        self.counts.append(len(hits))
-        if len(self.ctx) < n_contexts and all(d != doc_id for d, _ in self.ctx):
-            self.ctx.append((doc_id, _snippet(text, *hits[0])))
+    def arrays(self) -> tuple[np.ndarray, np.ndarray]:
+        if len(self.pieces) != 1:
+            self.pieces = [(np.concatenate([p[0] for p in self.pieces]).astype(np.int64),
+                            np.concatenate([p[1] for p in self.pieces]).astype(np.int64))]
+        return self.pieces[0]
 
 
 class _UnitCodes:
@@ -361,9 +360,9 @@ class _UnitCodes:
 
     def row(self, t: _Tally) -> dict:
         """count, n_documents, n_pages, count_dedup, n_clusters, first_year, last_year."""
-        idx = np.frombuffer(t.texts, np.int64)
+        idx, counts = t.arrays()
         docs, inverse = np.unique(self.doc[idx], return_inverse=True)
-        per_doc = np.bincount(inverse, weights=np.frombuffer(t.counts, np.int64)).astype(np.int64)
+        per_doc = np.bincount(inverse, weights=counts).astype(np.int64)
         clusters = self.cluster[docs]
         order = np.argsort(clusters, kind="stable")
         cl = clusters[order]
@@ -480,6 +479,53 @@ def _count_with_automaton(texts: list[str], cands: dict[str, _Cand],
             add(keys[k], i, found[k])
 
 
+COUNT_CHUNK = 2000  # texts per counting task
+
+
+def _count_task(args: tuple[list[str], list[str], dict[str, _Cand], int]) -> dict:
+    """Occurrences of every candidate in a chunk of texts: ``{slogan: (text numbers within
+    the chunk, counts, [(text number, first span)] of its first ``n_contexts`` distinct
+    documents)}``, texts in order (what :func:`_count_occurrences` reports, packed)."""
+    texts, doc_ids, cands, n_contexts = args
+    found: dict[str, tuple[list[int], list[int], list[tuple[int, tuple[int, int]]], set[str]]] = {}
+
+    def add(slogan: str, i: int, hits: list[tuple[int, int]]) -> None:
+        got = found.get(slogan)
+        if got is None:
+            got = found[slogan] = ([], [], [], set())
+        got[0].append(i)
+        got[1].append(len(hits))
+        if len(got[2]) < n_contexts and doc_ids[i] not in got[3]:  # enough: a document also in
+            # the chunk before is in the tally's contexts already, so the rest fill them
+            got[2].append((i, hits[0]))
+            got[3].add(doc_ids[i])
+
+    _count_occurrences(texts, cands, add)
+    return {s: (np.array(v[0], np.int32), np.array(v[1], np.int32), v[2]) for s, v in found.items()}
+
+
+def _count_all(texts: list[str], doc_ids: list[str], cands: dict[str, _Cand], n_contexts: int,
+               workers: int) -> dict[str, _Tally]:
+    """Every candidate's :class:`_Tally` over ``texts``, counted in chunks of
+    :data:`COUNT_CHUNK` texts on ``workers`` processes and merged in order: the same tallies
+    for any number of workers."""
+    from ..engine import run_tasks
+
+    tallies = {s: _Tally() for s in cands}
+    chunks = ((texts[a:a + COUNT_CHUNK], doc_ids[a:a + COUNT_CHUNK], cands, n_contexts)
+              for a in range(0, len(texts), COUNT_CHUNK))
+    for k, part in enumerate(run_tasks(_count_task, chunks, workers=workers)):
+        base = k * COUNT_CHUNK
+        for s, (idx, counts, ctx) in part.items():
+            t = tallies[s]
+            t.pieces.append((idx + base, counts))
+            for i, span in ctx:
+                d = doc_ids[base + i]
+                if len(t.ctx) < n_contexts and all(d != x for x, _ in t.ctx):
+                    t.ctx.append((d, _snippet(texts[base + i], *span)))
+    return tallies
+
+
 # ----------------------------------------------------------------- public API
 def _cluster_map(units: pd.DataFrame, clusters: pd.DataFrame | None) -> dict[str, str]:
     if clusters is None:
@@ -497,14 +543,15 @@ def _snippet(text: str, start: int, end: int, width: int = 10) -> str:
 
 def find_slogans(data: UnitSource, unit: str = "document", top: int | None = None, min_documents: int = 2,
                  clusters: pd.DataFrame | None = None, kinds: tuple[str, ...] = KINDS,
-                 known: bool = True, n_contexts: int = 3) -> pd.DataFrame:
+                 known: bool = True, n_contexts: int = 3, workers: int = 1) -> pd.DataFrame:
     """Find recurring slogans and formulas (see the module doc for the rules).
 
     Returns one row per slogan with ``COLUMNS``, best first (n_clusters, count_dedup, count,
     then the slogan). ``top`` keeps every known slogan found plus the best others up to
     ``top`` rows (:func:`select_top`: the same rows as cutting the ``top=None`` table, so one
     full table serves several ``top`` values). ``clusters`` (doc_id, cluster_id) defaults to
-    :func:`corpus_tools.export.dedup.near_duplicate_clusters` of the documents.
+    :func:`corpus_tools.export.dedup.near_duplicate_clusters` of the documents. ``workers``
+    processes count the candidates, a chunk of texts each (same table for any number).
     """
     units = as_units(data, unit)
     texts = [str(t or "") for t in units["text"]]
@@ -521,17 +568,11 @@ def find_slogans(data: UnitSource, unit: str = "document", top: int | None = Non
     if known:
         _add_known(cands)
     codes = _UnitCodes(units, _cluster_map(units, clusters))
-    doc_ids = codes.doc_ids
-    tallies = {slogan: _Tally() for slogan in cands}
-
-    def add(slogan: str, i: int, hits: list[tuple[int, int]]) -> None:
-        tallies[slogan].add(i, hits, doc_ids[i], texts[i], n_contexts)
-
-    _count_occurrences(texts, cands, add)
+    tallies = _count_all(texts, codes.doc_ids, cands, n_contexts, workers)
     rows = []
     for s in sorted(cands):
         c, t = cands[s], tallies.pop(s)
-        if not t.texts:
+        if not t.pieces:
             continue
         row = codes.row(t)
         if row["n_clusters"] < min_documents and not c.known:

@@ -80,7 +80,7 @@ def _analysis(out: Path, cfg: dict, p, args: argparse.Namespace) -> tuple[dict[s
             reuse["clusters"] = clusters = near_duplicate_clusters(corpus.documents, workers=workers)
         except Exception:  # e.g. datasketch missing: slogans count documents, not clusters
             clusters = None
-        ranked = find_slogans(corpus, min_documents=a["slogans_min_documents"], clusters=clusters)
+        ranked = find_slogans(corpus, min_documents=a["slogans_min_documents"], clusters=clusters, workers=workers)
         reuse["slogans"] = ranked
         sl = select_top(ranked, a["slogans_top"])
         save("slogans", sl)
