@@ -16,14 +16,14 @@ At scale: multi-word expressions are discovered in an even sample of at most
 ``[mwe] max_sample_chars`` characters (2 million; :func:`mwe_sample`), because discovery
 holds every n-gram in memory; every candidate of every kind is then counted in all texts,
 in one pass per text (an Aho-Corasick automaton over all candidate strings, ``pyahocorasick``)
-instead of one regex scan per candidate and text.
+instead of one regex scan per candidate and text, a chunk of texts per task on ``workers``
+processes (merged in order: the same table for any number of workers).
 """
 from __future__ import annotations
 
 import math
 import re
 import tomllib
-from array import array
 from bisect import bisect_right
 from collections import Counter, defaultdict
 from dataclasses import dataclass
@@ -330,9 +330,9 @@ class _CharIndex:
 
 class _Tally:
     """One candidate's occurrences in corpus order: the text numbers and how many times in
-    each (int arrays, 16 bytes a text, added a chunk of texts at a time: a Counter, a set of
-    pages and a list of years per candidate held ~170 bytes a text, ~4 GB for a 1 GB
-    corpus), and the first contexts from distinct documents."""
+    each (int arrays, one piece per chunk of texts, joined when its row is made; a Counter,
+    a set of pages and a list of years per candidate held ~170 bytes a text, ~4 GB for a
+    1 GB corpus), and the first contexts from distinct documents."""
 
     __slots__ = ("pieces", "ctx")
 
