@@ -632,10 +632,14 @@ def slogan_timeline(data: UnitSource, slogans: list[str] | pd.DataFrame | None =
     by_slogan = {c.slogan: c for c in cands}
     counts = {s: np.zeros(len(keys), np.int64) for s in by_slogan}
 
-    def add(slogan: str, i: int, hits: list[tuple[int, int]]) -> None:
-        counts[slogan][group[i]] += len(hits)
+    base = 0
 
-    _count_occurrences(texts, by_slogan, add)  # one pass per text, the spans of finditer
+    def add(slogan: str, i: int, hits: list[tuple[int, int]]) -> None:
+        counts[slogan][group[base + i]] += len(hits)
+
+    for base in range(0, len(texts), COUNT_CHUNK):  # one pass per text, the spans of finditer; in
+        # chunks, so the enumerations' character index covers a chunk, not the corpus (~2 GB at 1 GB)
+        _count_occurrences(texts[base:base + COUNT_CHUNK], by_slogan, add)
     rows = []
     for g, key in enumerate(keys):
         for s in sorted(by_slogan):
