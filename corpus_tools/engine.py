@@ -126,6 +126,13 @@ def _run_ray(fn, items, workers, address, while_running=None):
                              while_running)
 
 
+def batched(items: Iterable[Any], n: int) -> Iterator[list[Any]]:
+    """Lists of ``n`` consecutive items (the last one shorter): the tasks of a stream."""
+    it = iter(items)
+    while batch := list(islice(it, n)):
+        yield batch
+
+
 def _windowed(submit: Callable[[Any], Any], result: Callable[[Any], Any], items: Iterator[Any], window: int,
               while_running: Callable[[], None] | None) -> Iterator[Any]:
     """Yield the results of the items' tasks in order, keeping at most ``window`` submitted

@@ -59,6 +59,8 @@ from importlib import resources
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Union
 
+from .engine import batched  # stdlib only: no cost at import
+
 if TYPE_CHECKING:  # imported on first use: workers and `corpus-tools tokenize` never need it
     import pandas as pd
 
@@ -771,14 +773,6 @@ def _worker_segmenter(seg: Segmenter) -> Segmenter:
     return _WORKER_SEGS.setdefault(seg.fingerprint, seg)
 
 
-def _batched(items: Iterable[Any], n: int) -> Iterator[list[Any]]:
-    from itertools import islice
-
-    it = iter(items)
-    while batch := list(islice(it, n)):
-        yield batch
-
-
 def _run_shard(shard: _Shard) -> dict:
     """Segment one shard and write its cache part; returns counts only."""
     from itertools import islice
@@ -789,7 +783,7 @@ def _run_shard(shard: _Shard) -> dict:
     w = TokenCache(shard.cache_root, seg).writer()
     n = n_tokens = 0
     try:
-        for batch in _batched(texts, PART_ROWS):
+        for batch in batched(texts, PART_ROWS):
             toks, joins = zip(*map(seg.cut_joined, batch))
             keys = list(islice(shas, len(batch))) if shard.shas else [text_sha(t) for t in batch]
             w.write(keys, toks, joins)
@@ -994,7 +988,7 @@ def iter_unit_tokens(data: Any, unit: str = "document", batch_size: int = 500, c
     seg = get_segmenter(userdict, add_words, hmm, backend)
     root = token_cache_dir(data, cache_dir)
     stop = load_stopwords(stopwords)
-    for batch in _batched(_iter_unit_texts(data, unit), batch_size):
+    for batch in batched(_iter_unit_texts(data, unit), batch_size):
         raw, _ = segment_texts(batch, seg, root)
         for r in raw:
             yield filter_tokens(r, stop, keep_punct, keep_numbers, min_len)

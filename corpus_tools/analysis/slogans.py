@@ -341,7 +341,10 @@ class _Tally:
         self.ctx: list[tuple[str, str]] = []  # (doc_id, snippet)
 
     def arrays(self) -> tuple[np.ndarray, np.ndarray]:
-        if len(self.pieces) != 1:
+        """(text numbers, counts), the pieces joined (empty arrays when it occurs nowhere)."""
+        if not self.pieces:
+            return np.zeros(0, np.int64), np.zeros(0, np.int64)
+        if len(self.pieces) > 1:
             self.pieces = [(np.concatenate([p[0] for p in self.pieces]).astype(np.int64),
                             np.concatenate([p[1] for p in self.pieces]).astype(np.int64))]
         return self.pieces[0]
@@ -630,16 +633,12 @@ def slogan_timeline(data: UnitSource, slogans: list[str] | pd.DataFrame | None =
     group, keys = pd.factorize(units[by], sort=True)
     n_chars = np.bincount(group, weights=[len(t) for t in texts], minlength=len(keys))
     by_slogan = {c.slogan: c for c in cands}
-    counts = {s: np.zeros(len(keys), np.int64) for s in by_slogan}
-
-    base = 0
-
-    def add(slogan: str, i: int, hits: list[tuple[int, int]]) -> None:
-        counts[slogan][group[base + i]] += len(hits)
-
-    for base in range(0, len(texts), COUNT_CHUNK):  # one pass per text, the spans of finditer; in
-        # chunks, so the enumerations' character index covers a chunk, not the corpus (~2 GB at 1 GB)
-        _count_occurrences(texts[base:base + COUNT_CHUNK], by_slogan, add)
+    # what find_slogans counts (one pass per text, the spans of finditer), without contexts
+    tallies = _count_all(texts, [""] * len(texts), by_slogan, n_contexts=0, workers=1)
+    counts = {}
+    for s, t in tallies.items():
+        idx, n = t.arrays()
+        counts[s] = np.bincount(group[idx], weights=n, minlength=len(keys)).astype(np.int64)
     rows = []
     for g, key in enumerate(keys):
         for s in sorted(by_slogan):

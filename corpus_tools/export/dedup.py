@@ -38,7 +38,6 @@ import sys
 import unicodedata
 from dataclasses import dataclass
 from functools import lru_cache
-from itertools import islice
 from typing import Any, Iterable, Iterator
 
 import numpy as np
@@ -160,17 +159,11 @@ def _signature_task(args: tuple[list[str], int, int, int]) -> list[tuple[str, in
 def _signatures(texts: Iterable[str], num_perm: int, seed: int, ngram: int,
                 workers: int) -> Iterator[tuple[str, int, np.ndarray, int]]:
     """:func:`_signature_task` over ``texts`` in chunks, in order, on ``workers`` processes."""
-    from ..engine import run_tasks
+    from ..engine import batched, run_tasks
 
-    chunks = ((chunk, num_perm, seed, ngram) for chunk in _chunks(texts, SIGNATURE_CHUNK))
+    chunks = ((chunk, num_perm, seed, ngram) for chunk in batched(texts, SIGNATURE_CHUNK))
     for part in run_tasks(_signature_task, chunks, workers=workers):
         yield from part
-
-
-def _chunks(items: Iterable, size: int) -> Iterator[list]:
-    it = iter(items)
-    while chunk := list(islice(it, size)):
-        yield chunk
 
 
 class _Normalised:
@@ -243,7 +236,7 @@ class _ShingleHashes:
     sorting a document's shingles again (that recomputation took two thirds of the
     verification at 1 GB). Call :meth:`close` to drop the file."""
 
-    def __init__(self, norm: dict[str, str], ngram: int, max_bytes: int | None = None):
+    def __init__(self, norm: dict[str, str] | _Normalised, ngram: int, max_bytes: int | None = None):
         from collections import OrderedDict
 
         self.norm, self.ngram = norm, ngram
@@ -417,9 +410,10 @@ def near_duplicate_clusters(docs: pd.DataFrame, threshold: float = DEFAULT_THRES
     ``kept`` marks the representative, ``is_duplicate_of`` its doc_id for the others,
     ``similarity`` the verified similarity (see module doc) to the representative and
     ``dup_type`` ``"exact"``/``"near"`` (None for representatives). With
-    ``return_report=True`` returns ``(frame, DedupReport)``. ``workers > 1`` computes the
-    MinHash signatures (128 permutations of every shingle's hash: most of the time) in that many processes;
-    the LSH and the verification stay in this process, in document order: same result.
+    ``return_report=True`` returns ``(frame, DedupReport)``. ``workers > 1`` normalises the
+    texts and computes their MinHash signatures (128 permutations of every shingle's hash:
+    most of the time) in that many processes; the LSH buckets and the verification stay in
+    this process: same result.
     """
     ids = [str(x) for x in docs["doc_id"]]
     if len(set(ids)) != len(ids):
@@ -448,7 +442,8 @@ def near_duplicate_clusters(docs: pd.DataFrame, threshold: float = DEFAULT_THRES
 
         use_c = containment
         bands, rows = lsh_params(threshold, num_perm, use_c)
-        keep_rows = [i for i, d in enumerate(order) if first_by_hash[hashes[d]] == d and length[d]]  # no text, no shingles
+        keep_rows = [i for i, d in enumerate(order)
+                     if first_by_hash[hashes[d]] == d and length[d]]  # no text, no shingles
         uniques = [order[i] for i in keep_rows]
         sigs, sizes = sigs[keep_rows], sizes[keep_rows]
         pairs = _lsh_candidates(sigs, bands, rows)  # sorted: by later document, then earlier
