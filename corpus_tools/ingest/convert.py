@@ -99,6 +99,7 @@ def detect_script(text: str) -> str:
 # logs a few hundred spans instead of thousands. Runs never cross a non-Han character, so a
 # later line or punctuation edit never lands inside a conversion span.
 MERGE_GAP = 8
+CONVERT_JOIN = 40  # conversion rows closer than this many kept characters (same line) are one row
 
 
 def _han_mask(codes):
@@ -111,9 +112,10 @@ def _han_mask(codes):
     return bmp | ((codes >= 0x20000) & (codes <= 0x3FFFF))
 
 
-def _diff_runs(old: str, new: str, gap: int = MERGE_GAP, walls=()) -> list[tuple[int, int]]:
+def _diff_runs(old: str, new: str, gap: int = MERGE_GAP, walls=(), bridge: str = "han") -> list[tuple[int, int]]:
     """Spans [a, b) where equal-length ``old`` and ``new`` differ, merged across at most
-    ``gap`` unchanged Han characters but never across a position in ``walls`` (the edges of
+    ``gap`` unchanged characters — only Han characters (``bridge="han"``) or any but a
+    newline (``bridge="line"``) — but never across a position in ``walls`` (the edges of
     earlier edits, e.g. a removed pinyin annotation, which must keep its own log row).
     Vectorised: one pass in numpy, not per character."""
     import numpy as np
@@ -122,10 +124,11 @@ def _diff_runs(old: str, new: str, gap: int = MERGE_GAP, walls=()) -> list[tuple
     idx = np.flatnonzero(a != b)
     if not len(idx):
         return []
-    nonhan_cum = np.concatenate(([0], np.cumsum(~_han_mask(a))))
-    # consecutive changed positions i < j join when close and only Han characters lie between
+    barrier = a == 10 if bridge == "line" else ~_han_mask(a)
+    barrier_cum = np.concatenate(([0], np.cumsum(barrier)))
+    # consecutive changed positions i < j join when close and no barrier lies between
     i, j = idx[:-1], idx[1:]
-    join = ((j - i) <= gap + 1) & (nonhan_cum[j] - nonhan_cum[i + 1] == 0)
+    join = ((j - i) <= gap + 1) & (barrier_cum[j] - barrier_cum[i + 1] == 0)
     if len(walls):
         w = np.asarray(walls)
         join &= np.searchsorted(w, j, "right") == np.searchsorted(w, i, "right")
@@ -146,22 +149,22 @@ def _edit_edges(tt: TrackedText) -> list[int]:
 
 
 def convert(tt: TrackedText, configs: tuple[str, ...] = CONFIGS, particle_zhe: bool = False) -> int:
-    """Convert the tracked text to simplified, recording each changed run as a ``convert``
-    edit. The page is converted in one call (OpenCC phrases never span a newline); where the
-    length changed, lines are compared one by one and a changed line's differing middle
-    becomes one edit. Returns the number of characters changed."""
+    """Convert the tracked text to simplified, logging each changed run as a ``convert``
+    row. The page is converted in one call (OpenCC phrases never span a newline); when the
+    length is unchanged (nearly always) the runs are substituted in place
+    (:meth:`TrackedText.substitute`); where it changed, lines are compared one by one and a
+    changed line's differing middle becomes one edit. Returns the number of characters changed."""
     text = tt.text
     new = to_simplified(text, configs, particle_zhe)
     if new == text:
         return 0
     edits = []
     changed = 0
-    if len(new) == len(text):
-        for a, b in _diff_runs(text, new, walls=_edit_edges(tt)):
-            edits.append((a, b, new[a:b], "opencc", "convert"))
-            changed += b - a
-        tt.edit(edits)
-        return changed
+    if len(new) == len(text):  # the common case: substituted in place, no segment split
+        # logged as the removed table reports conversions: changes on one line less than
+        # CONVERT_JOIN characters apart are one row (a few per line, not one per word)
+        tt.substitute(new, _diff_runs(text, new, CONVERT_JOIN, _edit_edges(tt), "line"), "opencc", "convert")
+        return int((code_points(text) != code_points(new)).sum())
     pos = 0
     for line in text.split("\n"):
         if line:

@@ -271,7 +271,6 @@ def process_page(data: bytes, source: str, is_html: bool, templates: frozenset[b
     return PageResult(page, doc_rows, removed, sec_cols)
 
 
-CONVERT_JOIN = 40  # conversion rows closer than this many kept characters (same line) are one row
 
 
 def _log_rows(log: list, raw: str) -> list[tuple]:
@@ -283,7 +282,7 @@ def _log_rows(log: list, raw: str) -> list[tuple]:
     pend: list | None = None  # an open conversion row: [raw_start, raw_end, replacement]
     for s in log:
         if s.kind == "convert" and s.rule == "opencc":
-            if pend is not None and s.raw_start - pend[1] <= CONVERT_JOIN and "\n" not in raw[pend[1]:s.raw_start]:
+            if pend is not None and s.raw_start - pend[1] <= convert.CONVERT_JOIN and "\n" not in raw[pend[1]:s.raw_start]:
                 pend[2] += raw[pend[1]:s.raw_start] + s.text
                 pend[1] = s.raw_end
                 continue

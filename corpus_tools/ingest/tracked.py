@@ -6,6 +6,10 @@ the cleaning rule; ``text == ""`` for a removal). Concatenating the segments' ``
 the current clean text; concatenating their raw slices gives the raw text back. That is the
 accounting invariant the tests check: nothing is lost silently.
 
+A same-length substitution of many scattered characters (OpenCC conversion) is applied with
+:meth:`TrackedText.substitute` instead: kept segments then read :attr:`TrackedText.src`, the
+raw text with those characters substituted, and :meth:`TrackedText.log` reports them.
+
 Stages express edits as ``(start, end, replacement, rule)`` in *current* text coordinates
 and apply a whole batch at once with :meth:`TrackedText.edit`.
 """
@@ -58,9 +62,12 @@ class TrackedText:
 
     def __init__(self, raw: str):
         self.raw = raw
+        self.src = raw  # what kept segments read: the raw text, with substitutions applied
         self.segs: list[Seg] = [Seg(0, len(raw), None, None, raw=raw)] if raw else []
         self._text: str | None = raw
         self._starts: list[int] | None = None
+        self._subs: list[tuple[int, int]] = []  # raw spans of substitutions in kept text (sorted)
+        self._sub_rule: tuple[str, str] = ("", "")  # (rule, kind) they are logged under
 
     # ------------------------------------------------------------------ views
     @property
@@ -95,8 +102,86 @@ class TrackedText:
         return seg.raw_start if side == "start" else seg.raw_end
 
     def log(self) -> list[Seg]:
-        """All edited segments (removals, repairs, conversions) in raw order."""
-        return [s for s in self.segs if s.rule is not None]
+        """All edited segments (removals, repairs, conversions) in raw order, and the parts of
+        substitutions (:meth:`substitute`) still in kept text, as segments of their own."""
+        if not self._subs:
+            return [s for s in self.segs if s.rule is not None]
+        subs, raw, src = self._subs, self.raw, self.src
+        rule, kind = self._sub_rule
+        out: list[Seg] = []
+        k = 0
+        for s in self.segs:
+            if s.rule is not None:
+                out.append(s)
+                continue
+            while k < len(subs) and subs[k][1] <= s.raw_start:
+                k += 1
+            j = k
+            while j < len(subs) and subs[j][0] < s.raw_end:
+                a, b = max(subs[j][0], s.raw_start), min(subs[j][1], s.raw_end)
+                while a < b and raw[a] == src[a]:  # a later edit cut the span: trim what it left unchanged
+                    a += 1
+                while b > a and raw[b - 1] == src[b - 1]:
+                    b -= 1
+                if a < b:
+                    out.append(Seg(a, b, src[a:b], rule, kind))
+                j += 1
+        return out
+
+    # ------------------------------------------------------------------ substituting
+    def substitute(self, new: str, runs: list[tuple[int, int]], rule: str, kind: str) -> None:
+        """Replace the current text by ``new``, of the same length, which differs from it only
+        inside ``runs`` (sorted spans in current coordinates, each inside one segment).
+
+        Nothing is split: characters in kept segments are changed in :attr:`src`, the string
+        kept segments read (a traditional page converted by OpenCC would otherwise split into
+        thousands of segments, which every later edit pays for), and :meth:`log` reports the
+        changes still in kept text as ``(rule, kind)`` segments. An edited segment with a
+        change gets ``new``'s text, ``rule`` joined to its rule and ``kind``, as an edit over
+        it would. Later edits and offsets work as after any edit."""
+        text = self.text
+        if len(new) != len(text):
+            raise ValueError("a substitution keeps the length of the text")
+        if not runs:
+            return
+        if self._subs and self._sub_rule != (rule, kind):
+            raise ValueError(f"one substitution rule per text ({self._sub_rule[0]!r} already applied)")
+        segs, starts, src = self.segs, self._cur_starts(), self.src
+        pieces: list[str] = []
+        pos = 0  # in src
+        subs: list[tuple[int, int]] = []
+        for a, b in runs:
+            j = bisect.bisect_right(starts, a) - 1
+            seg = segs[j]
+            off = a - starts[j]
+            if a >= b or off + (b - a) > seg.length:
+                raise ValueError(f"empty substitution or one across segments {a, b}")
+            if seg.rule is not None:
+                c = starts[j]
+                names = seg.rule.split("+")
+                rules = seg.rule if rule in names else f"{seg.rule}+{rule}"
+                segs[j] = Seg(seg.raw_start, seg.raw_end, new[c:c + seg.length], rules, kind)
+                continue
+            r = seg.raw_start + off
+            pieces.append(src[pos:r])
+            pieces.append(new[a:b])
+            pos = r + (b - a)
+            subs.append((r, pos))
+        if subs:
+            pieces.append(src[pos:])
+            self.src = src = "".join(pieces)
+            for seg in segs:
+                if seg.rule is None:
+                    seg._raw = src
+            merged: list[tuple[int, int]] = []
+            for a, b in sorted(self._subs + subs):  # a second substitution may touch the first's spans
+                if merged and a <= merged[-1][1]:
+                    merged[-1] = (merged[-1][0], max(b, merged[-1][1]))
+                else:
+                    merged.append((a, b))
+            self._subs = merged
+            self._sub_rule = (rule, kind)
+        self._text = new
 
     # ------------------------------------------------------------------ editing
     def edit(self, edits: Iterable[Edit | tuple]) -> None:
@@ -137,7 +222,7 @@ class TrackedText:
         that segment. None when some edit touches an edited segment (general path)."""
         segs = self.segs
         starts = self._cur_starts()
-        raw = self.raw
+        raw = self.src
         bisect_right = bisect.bisect_right
         out: list[Seg] = []
         append = out.append
@@ -318,7 +403,7 @@ class TrackedText:
             assert not (kept and (prev_kept or s.raw_start == s.raw_end)), ("kept runs not maximal", s)
             prev_kept = kept
             if s.rule is None:
-                assert self.raw[s.raw_start:s.raw_end] == s.text, s
+                assert self.src[s.raw_start:s.raw_end] == s.text, s
             pos = s.raw_end
         assert pos == len(self.raw), (pos, len(self.raw))
 
