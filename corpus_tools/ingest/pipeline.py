@@ -34,7 +34,7 @@ from .tracked import TrackedText, span_to_raw
 if TYPE_CHECKING:  # pandas loads on first use (~0.3 s a process: ingest workers need none)
     import pandas as pd
 
-RESULT_FORMAT = 5  # bump when page results or packs change shape (it is part of the cache key)
+RESULT_FORMAT = 6  # bump when page results change, in shape or content (it is part of the cache key)
 
 
 @dataclass(frozen=True)
