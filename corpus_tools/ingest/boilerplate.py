@@ -105,15 +105,24 @@ def line_key(line: str) -> bytes | None:
 
 
 _DIGITS_RE = re.compile(r"\d+")
+_INLINE_SPACE_RE = re.compile(r"[^\S\n]+")
+
+
+def line_keys(text: str) -> list[bytes | None]:
+    """:func:`line_key` of every line of ``text`` (``text.split("\\n")``), normalised in two
+    regex passes over the whole page instead of three calls per line (whitespace never
+    spans a newline once newlines are kept, and digit runs never contain one)."""
+    bare = _INLINE_SPACE_RE.sub("", text)
+    folded = _DIGITS_RE.sub("0", bare).split("\n")  # lines align: newlines are kept
+    blake2b = hashlib.blake2b
+    return [blake2b(f.encode("utf-8"), digest_size=8).digest() if 2 <= n <= 50 else None
+            for n, f in zip(map(len, bare.split("\n")), folded)]
 
 
 def page_line_keys(text: str) -> set[bytes]:
-    keys = set()
-    for line in text.split("\n"):
-        k = line_key(line)
-        if k is not None:
-            keys.add(k)
-    return keys
+    keys = set(line_keys(text))
+    keys.discard(None)
+    return keys  # type: ignore[return-value]
 
 
 def page_key_array(text: str):
@@ -342,12 +351,11 @@ def template_edits(text: str, templates: frozenset[bytes]) -> Edits:
     nonblank = [i for i, (a, b) in enumerate(spans) if text[a:b].strip()]
     first, head = (nonblank[0] if nonblank else None), set(nonblank[:5])
     edits = []
-    for i, (a, b) in enumerate(spans):
-        line = text[a:b].strip()
-        if i == first or not line or line[-1] in "：:！!。？?，,、；;":
+    for i, ((a, b), k) in enumerate(zip(spans, line_keys(text))):
+        if k is None or k not in templates:  # a set lookup before the exceptions: few lines are templates
             continue
-        k = line_key(line)  # a set lookup before the exceptions: few lines are templates
-        if k is None or k not in templates:
+        line = text[a:b].strip()
+        if i == first or line[-1] in "：:！!。？?，,、；;":
             continue
         if (is_heading_like(line) or ENUMERATOR_LINE_RE.match(line) or UNMARKED_HEADING_RE.match(line)
                 or DATE_LINE_RE.match(line)):
