@@ -63,6 +63,24 @@ def test_simplified_pages_not_overconverted(reports_corpus_dir):
     assert text.count("显著") == raw.count("显著") > 100 and text.count("显着") == raw.count("显着")
 
 
+def test_simplified_page_keeps_words_opencc_phrases_would_rewrite():
+    """OpenCC t2s rewrites phrases none of whose characters is traditional (打坏 → 打坯: 坏 is
+    also an old form of 坯); on a simplified page only traditional-only characters change,
+    on a traditional page t2s applies whole."""
+    import importlib
+
+    pipeline = importlib.import_module("corpus_tools.ingest.pipeline")
+    simplified = ("他们不小心把设备打坏了，一好一坏，沈默片刻。\n一目瞭然，回覆如下。工会工作總結很好，"
+                  "职工满意，会员发展、劳动竞赛、困难职工帮扶和民主管理工作都取得了新进展。")
+    tt, facts = pipeline.clean_page(simplified)
+    assert facts["script"] == "simplified"
+    assert tt.text == simplified.replace("總結", "总结")  # a traditional remnant still converts
+    traditional = "他們不小心把設備打壞了，回覆如下，一目瞭然。\n工會工作總結"
+    tt, facts = pipeline.clean_page(traditional)
+    assert facts["script"] == "traditional"
+    assert tt.text == "他们不小心把设备打坏了，回复如下，一目了然。\n工会工作总结"
+
+
 def test_mojibake_repaired(seed):
     text = "\n".join(seed.documents[seed.documents.source.str.startswith("000")]["text"])
     assert "带薪休假、生产一线" in text  # ?shù)膸…⑸a(chǎn) repaired

@@ -148,14 +148,41 @@ def _edit_edges(tt: TrackedText) -> list[int]:
     return edges
 
 
-def convert(tt: TrackedText, configs: tuple[str, ...] = CONFIGS, particle_zhe: bool = False) -> int:
+def keep_simplified(old: str, new: str) -> str:
+    """``new`` (OpenCC's output for ``old``, same length) with its changes to characters that
+    are not traditional-only undone. For simplified pages: ``t2s`` also rewrites ~110
+    phrases none of whose characters is traditional (OpenCC 1.4.2), among them 打坏 → 打坯,
+    一好一坏 → 一好一坯 (坏 being also an old form of 坯), 沈默 → 沉默, 瞭解 → 了解."""
+    import numpy as np
+
+    a, b = code_points(old), code_points(new)
+    changed = a != b
+    if not changed.any():
+        return new
+    trad, _ = _script_tables()
+    bmp = a < 0x10000
+    undo = changed & bmp
+    undo[bmp] &= ~trad[a[bmp]]
+    if not undo.any():
+        return new
+    b = b.copy()
+    b[undo] = a[undo]
+    return b.tobytes().decode("utf-32-le", "surrogatepass")
+
+
+def convert(tt: TrackedText, configs: tuple[str, ...] = CONFIGS, particle_zhe: bool = False,
+            simplified_page: bool = False) -> int:
     """Convert the tracked text to simplified, logging each changed run as a ``convert``
     row. The page is converted in one call (OpenCC phrases never span a newline); when the
     length is unchanged (nearly always) the runs are substituted in place
     (:meth:`TrackedText.substitute`); where it changed, lines are compared one by one and a
-    changed line's differing middle becomes one edit. Returns the number of characters changed."""
+    changed line's differing middle becomes one edit. On a ``simplified_page`` only
+    traditional-only characters change (:func:`keep_simplified`). Returns the number of
+    characters changed."""
     text = tt.text
     new = to_simplified(text, configs, particle_zhe)
+    if simplified_page and len(new) == len(text):
+        new = keep_simplified(text, new)
     if new == text:
         return 0
     edits = []
@@ -169,6 +196,8 @@ def convert(tt: TrackedText, configs: tuple[str, ...] = CONFIGS, particle_zhe: b
     for line in text.split("\n"):
         if line:
             conv = to_simplified(line, configs, particle_zhe)
+            if simplified_page and len(conv) == len(line):
+                conv = keep_simplified(line, conv)
             if conv != line:
                 if len(conv) == len(line):
                     for a, b in _diff_runs(line, conv):

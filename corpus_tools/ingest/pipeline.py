@@ -93,7 +93,7 @@ def clean_page(text: str, templates: frozenset[bytes] = frozenset(), config: Ing
     tt.edit(repair.invisible_edits(tt.text))
     clock.check("repair")
     script = convert.detect_script(tt.text)
-    convert.convert(tt, config.opencc, particle_zhe=script != "simplified")
+    convert.convert(tt, config.opencc, particle_zhe=script != "simplified", simplified_page=script == "simplified")
     clock.check("opencc")
     tt.edit(boilerplate.line_edits(tt.text, rules))
     tt.edit(boilerplate.inline_edits(tt.text, rules))
