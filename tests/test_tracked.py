@@ -9,6 +9,31 @@ import pytest
 from corpus_tools.ingest.tracked import TrackedText, reconstruct_raw, span_to_raw
 
 
+def _random_edit_batch(rng: random.Random, tt: TrackedText, rule: str) -> None:
+    """Apply a random batch of non-overlapping edits and check it against the string model."""
+    text = tt.text
+    edits, pos = [], 0
+    while pos < len(text):
+        a = pos + rng.randint(0, 5)
+        b = a + rng.randint(1, 4)
+        if b > len(text):
+            break
+        edits.append((a, b, rng.choice(["", "", "X", "YZ"]), rule))
+        pos = b
+    expected = text
+    for a, b, r, _ in reversed(edits):
+        expected = expected[:a] + r + expected[b:]
+    tt.edit(edits)
+    tt.check()
+    assert tt.text == expected
+
+
+def _assert_log_rebuilds(tt: TrackedText, raw: str) -> None:
+    rows = [dict(raw_start=s.raw_start, raw_end=s.raw_end, text=raw[s.raw_start:s.raw_end],
+                 replacement=s.text) for s in tt.log()]
+    assert reconstruct_raw(tt.text, rows) == raw
+
+
 @pytest.mark.parametrize("seed", range(3))
 def test_random_edit_batches_match_string_model(seed):
     rng = random.Random(seed)
@@ -16,24 +41,8 @@ def test_random_edit_batches_match_string_model(seed):
         raw = "".join(rng.choice("ab\ncd") for _ in range(rng.randint(0, 30)))
         tt = TrackedText(raw)
         for rnd in range(5):
-            text = tt.text
-            edits, pos = [], 0
-            while pos < len(text):
-                a = pos + rng.randint(0, 5)
-                b = a + rng.randint(1, 4)
-                if b > len(text):
-                    break
-                edits.append((a, b, rng.choice(["", "", "X", "YZ"]), f"r{rnd}"))
-                pos = b
-            expected = text
-            for a, b, r, _ in reversed(edits):
-                expected = expected[:a] + r + expected[b:]
-            tt.edit(edits)
-            tt.check()
-            assert tt.text == expected
-            rows = [dict(raw_start=s.raw_start, raw_end=s.raw_end, text=raw[s.raw_start:s.raw_end],
-                         replacement=s.text) for s in tt.log()]
-            assert reconstruct_raw(tt.text, rows) == raw
+            _random_edit_batch(rng, tt, f"r{rnd}")
+            _assert_log_rebuilds(tt, raw)
 
 
 def test_removal_over_earlier_removals_keeps_their_rules():
@@ -77,26 +86,11 @@ def test_substitution_between_edit_batches_matches_string_model(seed):
                               "sub", "convert")
                 tt.check()
                 assert tt.text == new
-                continue
-            edits, pos = [], 0
-            while pos < len(text):
-                a = pos + rng.randint(0, 5)
-                b = a + rng.randint(1, 4)
-                if b > len(text):
-                    break
-                edits.append((a, b, rng.choice(["", "", "X", "YZ"]), f"r{rnd}"))
-                pos = b
-            expected = text
-            for a, b, r, _ in reversed(edits):
-                expected = expected[:a] + r + expected[b:]
-            tt.edit(edits)
-            tt.check()
-            assert tt.text == expected
+            else:
+                _random_edit_batch(rng, tt, f"r{rnd}")
         log = tt.log()
         assert [s.raw_start for s in log] == sorted(s.raw_start for s in log)
-        rows = [dict(raw_start=s.raw_start, raw_end=s.raw_end, text=raw[s.raw_start:s.raw_end],
-                     replacement=s.text) for s in log]
-        assert reconstruct_raw(tt.text, rows) == raw
+        _assert_log_rebuilds(tt, raw)
 
 
 def test_removal_across_a_conversion_is_logged_as_removed():
