@@ -94,12 +94,14 @@ def detect_script(text: str) -> str:
     return "mixed"
 
 
-# Converted characters separated by at most this many unchanged Han characters are logged as
-# one ``opencc`` edit (工會組織 → one span, not 會 and 織 apart): a traditional page then
-# logs a few hundred spans instead of thousands. Runs never cross a non-Han character, so a
-# later line or punctuation edit never lands inside a conversion span.
+# Conversions substituted in place (the usual case) are logged one row per stretch of a line
+# whose changes are less than CONVERT_JOIN characters apart; a later edit inside a row only
+# cuts it. On a line whose length changed they are edits instead: converted characters
+# separated by at most MERGE_GAP unchanged Han characters make one edit (工會組織 → one span,
+# not 會 and 織 apart), never across a non-Han character, so a later line or punctuation
+# edit does not land inside one.
+CONVERT_JOIN = 40
 MERGE_GAP = 8
-CONVERT_JOIN = 40  # conversion rows closer than this many kept characters (same line) are one row
 
 
 def _han_mask(codes):
