@@ -318,19 +318,13 @@ def test_compaction_merges_parts_and_drops_duplicates(seed_dir, tmp_path, monkey
     pd.testing.assert_frame_equal(before, after)
 
 
-def test_parts_without_token_counts_still_work(seed_dir, tmp_path):
-    import pyarrow as pa
-    import pyarrow.parquet as pq
-
-    docs = seed_docs(seed_dir).head(4)
-    seg = tk.get_segmenter()
-    cache = tk.TokenCache(tmp_path / "c", seg)
-    cache.ensure_dir()
-    shas, toks = [tk.text_sha(t) for t in docs["text"]], [seg.cut(t) for t in docs["text"]]
-    pq.write_table(pa.table({"text_sha": shas, "tokens": toks}), cache.dir / "part-old.parquet")  # first format
-    info = tk.fill_token_cache(docs, cache_dir=tmp_path / "c")
-    assert info["n_segmented"] == 0 and info["n_tokens"] == sum(map(len, toks))
-    assert cache.get_many(shas) == dict(zip(shas, toks))
+def test_other_cache_formats_are_never_read(monkeypatch):
+    """The cache format is part of the segmenter fingerprint, so parts of another format
+    (list<string> tokens before format 2) live in another directory and are not read."""
+    seg = tk.Segmenter()
+    now = seg.fingerprint
+    monkeypatch.setattr(tk, "CACHE_FORMAT_VERSION", 1)
+    assert seg.fingerprint != now
 
 
 def test_dataframes_and_sections_with_workers(seed_dir, tmp_path, many_shards):
@@ -370,17 +364,19 @@ def test_a_failed_shard_leaves_no_part(seed_dir, tmp_path, monkeypatch):
     assert [p.name for p in (corpus / "cache" / "tokens").rglob("*") if p.is_file()] == ["settings.json"]
 
 
-def test_token_lists_to_arrow_round_trip():
-    """Cache parts convert token lists through a NUL join + Arrow split; lists that would
-    not round-trip (empty, NUL inside a token) take the flat path: same array either way."""
+def test_token_lists_round_trip_through_part_columns():
+    """Cache parts store each token list NUL-joined; lists a split would not give back
+    (empty, NUL inside a token) go to the tokens_list column: every list round-trips."""
     import pyarrow as pa
 
-    for lists in ([["工会", "。"], ["a"]], [["a"], []], [["a\x00b", "c"]], [["", "x", ""]], [[]], []):
-        got = tk._list_array(lists)
-        assert got.equals(pa.array(lists, pa.list_(pa.string()))), lists
-        # joins handed over by the segmenter (None where it made none) give the same array
+    for lists in ([["工会", "。"], ["a"]], [["a"], []], [["a\x00b", "c"]], [["", "x", ""]], [[]], [[""]], []):
+        joined, rest = tk._token_columns(lists)
+        table = pa.table({"tokens": joined, "tokens_list": rest})
+        assert tk._token_lists(table) == lists, lists
+        # joins handed over by the segmenter (None where it made none) give the same columns
         joins = ["\x00".join(t) if i % 2 else None for i, t in enumerate(lists)]
-        assert tk._list_array(lists, joins).equals(got), lists
+        j2, r2 = tk._token_columns(lists, joins)
+        assert j2.equals(joined) and r2.equals(rest), lists
     seg = Segmenter()
     for text in ("访问qq.com，第1-6条", "工会工作总结", "", "a\x00b 工会"):
         toks, joined = seg.cut_joined(text)
