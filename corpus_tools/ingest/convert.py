@@ -155,8 +155,6 @@ def keep_simplified(old: str, new: str) -> str:
     are not traditional-only undone. For simplified pages: ``t2s`` also rewrites ~110
     phrases none of whose characters is traditional (OpenCC 1.4.2), among them 打坏 → 打坯,
     一好一坏 → 一好一坯 (坏 being also an old form of 坯), 沈默 → 沉默, 瞭解 → 了解."""
-    import numpy as np
-
     a, b = code_points(old), code_points(new)
     changed = a != b
     if not changed.any():
