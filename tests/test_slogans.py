@@ -130,11 +130,31 @@ def test_timeline_counts_are_the_regex_counts_and_default_slogans_work(reports_c
     assert "三个代表" in capsys.readouterr().out
 
 
+def test_edge_entropy_counts_each_edge_as_its_own_context():
+    """Numeric discovery keeps edge occurrences (no right character) as weights so that
+    chunks merge; the entropy equals the one over distinct placeholder contexts."""
+    import random
+    from collections import Counter
+
+    import corpus_tools.analysis.slogans as sl
+
+    rng = random.Random(3)
+    for _ in range(500):
+        right = Counter({c: rng.randint(1, 5) for c in rng.sample("工会职工组织建设", rng.randint(0, 5))})
+        n1, n2 = rng.randint(0, 4), rng.randint(0, 3)
+        distinct = Counter(right)
+        for k in range(n1):
+            distinct[f"#a{k}"] = 1
+        for k in range(n2):
+            distinct[f"#b{k}"] = 2
+        assert abs(sl._edge_entropy(right, n1, n2) - sl._entropy(distinct)) < 1e-9
+
+
 def test_counting_in_chunks_on_workers_gives_the_same_table(reports_corpus, monkeypatch):
-    """find_slogans counts the candidates a chunk of texts per task; with tiny chunks on 2
-    processes, by document and by section (a document's sections span chunk boundaries, so
-    the contexts taken from distinct documents are merged across chunks), the tables are
-    those of one process in one chunk."""
+    """find_slogans discovers (quoted, numeric, enumerations) and counts the candidates a
+    chunk of texts per task; with tiny chunks on 2 processes, by document and by section (a
+    document's sections span chunk boundaries, so the contexts taken from distinct documents
+    are merged across chunks), the tables are those of one process in one chunk."""
     import corpus_tools.analysis.slogans as sl
 
     for unit, chunk in (("document", 7), ("section", 7), ("section", 60)):

@@ -166,12 +166,19 @@ def _discover_quoted(texts: list[str], cands: dict[str, _Cand]) -> None:
                 _add(cands, _Cand(inner, "quoted", quoted_only=True))
 
 
-def _discover_numeric(texts: list[str], cands: dict[str, _Cand]) -> None:
+def _numeric_stats(texts: list[str]) -> tuple[Counter, dict[str, Counter], Counter]:
+    """Numeric formula counts over ``texts``: (counts, right-context characters, edge
+    weights). An occurrence at a text's end or before a non-CJK character has no right
+    character: it is an edge, a context of its own in the entropy, kept as a weight (1, or 2
+    for the strong pattern) so that counts from chunks of texts add up exactly."""
     cfg = load_resources()["numeric"]
     nums, cls = cfg["numerals"], cfg["classifiers"]
     head = re.compile(rf"(?<![{nums}百千万零〇0-9期周第初拜])([{nums}]{{1,2}})([{cls}]?)([{_CJK}]{{1,{int(cfg['max_tail'])}}})")
     mixed = re.compile(rf"(?<![{nums}])([{nums}])([{_CJK}])\1([{_CJK}])(?:\1([{_CJK}]))?")
-    counts, right = Counter(), defaultdict(Counter)
+    cjk = re.compile(rf"[{_CJK}]").match
+    counts: Counter = Counter()
+    right: dict[str, Counter] = defaultdict(Counter)
+    edges: Counter = Counter()  # (slogan, weight) -> edge occurrences
     for text in texts:
         for m in head.finditer(text):
             num, c, run = m.groups()
@@ -185,19 +192,41 @@ def _discover_numeric(texts: list[str], cands: dict[str, _Cand]) -> None:
                 if not is_numeric_formula(s):
                     break
                 end = m.start(3) + k
-                nxt = text[end] if end < len(text) and re.match(rf"[{_CJK}]", text[end]) else f"#{len(right[s])}"
                 counts[s] += 1
-                right[s][nxt] += 1
+                if end < len(text) and cjk(text[end]):
+                    right[s][text[end]] += 1
+                else:
+                    edges[s, 1] += 1
         for m in mixed.finditer(text):
             if m.group(1) != "一":
                 counts[m.group(0)] += 2  # strong pattern: one occurrence counts double
-                right[m.group(0)][f"#{len(right[m.group(0)])}"] += 2
+                edges[m.group(0), 2] += 1
+    return counts, dict(right), edges
+
+
+def _edge_entropy(right: Counter, n1: int, n2: int) -> float:
+    """:func:`_entropy` of ``right`` plus ``n1`` contexts of weight 1 and ``n2`` of weight 2,
+    each distinct (an edge is no character: every one is a context of its own)."""
+    total = sum(right.values()) + n1 + 2 * n2
+    if not total:
+        return 0.0
+    h = -sum(v / total * math.log2(v / total) for v in right.values())
+    for n, w in ((n1, 1), (n2, 2)):
+        if n:
+            h -= n * (w / total * math.log2(w / total))
+    return h
+
+
+def _numeric_cands(counts: Counter, right: dict[str, Counter], edges: Counter, cands: dict[str, _Cand]) -> None:
+    cfg = load_resources()["numeric"]
+    empty: Counter = Counter()
     for s, n in counts.items():
-        if n >= cfg["min_count"] and _entropy(right[s]) >= cfg["min_right_entropy"]:
+        if n >= cfg["min_count"] and _edge_entropy(right.get(s, empty), edges[s, 1], edges[s, 2]) >= cfg["min_right_entropy"]:
             _add(cands, _Cand(s, "numeric"))
 
 
-def _discover_enumerations(texts: list[str], cands: dict[str, _Cand]) -> None:
+def _enumeration_stats(texts: list[str]) -> tuple[Counter, dict[str, tuple[str, ...]]]:
+    """Enumeration counts over ``texts`` and the items of each (its last occurrence's)."""
     counts: Counter = Counter()
     found: dict[str, tuple[str, ...]] = {}
     for text in texts:
@@ -207,9 +236,61 @@ def _discover_enumerations(texts: list[str], cands: dict[str, _Cand]) -> None:
                 key = "".join(items)
                 counts[key] += 1
                 found[key] = items
+    return counts, found
+
+
+def _enumeration_cands(counts: Counter, found: dict[str, tuple[str, ...]], cands: dict[str, _Cand]) -> None:
     for key, n in counts.items():
         if n >= 2:
             _add(cands, _Cand(key, "enumeration", items=found[key]))
+
+
+def _discover_task(args: tuple[list[str], tuple[str, ...]]) -> dict:
+    """Discovery over a chunk of texts: its quoted candidates and its numeric and
+    enumeration statistics, to be merged in chunk order (:func:`_discover_all`)."""
+    texts, kinds = args
+    out: dict = {}
+    if "quoted" in kinds or "enumeration" in kinds or "numeric" in kinds:
+        quoted: dict[str, _Cand] = {}
+        _discover_quoted(texts, quoted)
+        out["quoted"] = quoted
+    if "numeric" in kinds:
+        out["numeric"] = _numeric_stats(texts)
+    if "enumeration" in kinds:
+        out["enumeration"] = _enumeration_stats(texts)
+    return out
+
+
+def _discover_all(texts: list[str], kinds: tuple[str, ...], cands: dict[str, _Cand], workers: int) -> None:
+    """Quoted, numeric and enumeration discovery in chunks of :data:`COUNT_CHUNK` texts on
+    ``workers`` processes, merged in order: the candidates of one pass over all texts, for
+    any number of workers (counts add; first occurrences keep their order)."""
+    from ..engine import run_tasks
+
+    quoted: list[dict[str, _Cand]] = []
+    counts, right, edges = Counter(), defaultdict(Counter), Counter()
+    e_counts: Counter = Counter()
+    found: dict[str, tuple[str, ...]] = {}
+    chunks = ((texts[a:a + COUNT_CHUNK], kinds) for a in range(0, len(texts), COUNT_CHUNK))
+    for part in run_tasks(_discover_task, chunks, workers=workers):
+        quoted.append(part.get("quoted", {}))
+        if "numeric" in part:
+            c, r, e = part["numeric"]
+            counts.update(c)
+            edges.update(e)
+            for s, ctx in r.items():
+                right[s].update(ctx)
+        if "enumeration" in part:
+            c, f = part["enumeration"]
+            e_counts.update(c)
+            found.update(f)
+    for q in quoted:
+        for c in q.values():
+            _add(cands, c)
+    if "numeric" in kinds:
+        _numeric_cands(counts, right, edges, cands)
+    if "enumeration" in kinds:
+        _enumeration_cands(e_counts, found, cands)
 
 
 _CJK_TOKEN = re.compile(rf"[{_CJK}]+")
@@ -559,12 +640,7 @@ def find_slogans(data: UnitSource, unit: str = "document", top: int | None = Non
     units = as_units(data, unit)
     texts = [str(t or "") for t in units["text"]]
     cands: dict[str, _Cand] = {}
-    if "quoted" in kinds or "enumeration" in kinds or "numeric" in kinds:
-        _discover_quoted(texts, cands)
-    if "numeric" in kinds:
-        _discover_numeric(texts, cands)
-    if "enumeration" in kinds:
-        _discover_enumerations(texts, cands)
+    _discover_all(texts, kinds, cands, workers)
     if "mwe" in kinds:
         _discover_mwe(texts, cands)
     cands = {k: c for k, c in cands.items() if c.kind in kinds}
