@@ -94,14 +94,9 @@ def is_heading_like(line: str) -> bool:
 
 # ----------------------------------------------------------------------------- template learning
 def line_key(line: str) -> bytes | None:
-    """Normalised hash of a line for cross-page repetition counting (digits folded)."""
-    if len(line) < 2:
-        return None
-    s = "".join(line.split())  # str.split() splits on exactly what \s matches
-    if not (2 <= len(s) <= 50):
-        return None
-    s = _DIGITS_RE.sub("0", s)
-    return hashlib.blake2b(s.encode("utf-8"), digest_size=8).digest()
+    """Normalised hash of one line for cross-page repetition counting: whitespace removed,
+    2 to 50 characters left (else None), digit runs folded to 0 (see :func:`line_keys`)."""
+    return line_keys(line.replace("\n", " "))[0]
 
 
 _DIGITS_RE = re.compile(r"\d+")
@@ -109,9 +104,10 @@ _INLINE_SPACE_RE = re.compile(r"[^\S\n]+")
 
 
 def line_keys(text: str) -> list[bytes | None]:
-    """:func:`line_key` of every line of ``text`` (``text.split("\\n")``), normalised in two
-    regex passes over the whole page instead of three calls per line (whitespace never
-    spans a newline once newlines are kept, and digit runs never contain one)."""
+    """The key of every line of ``text`` (``text.split("\\n")``): whitespace removed, 2 to 50
+    characters left (else None), digit runs folded to 0, blake2b (8 bytes). Normalised in two
+    regex passes over the whole page, not three calls per line (whitespace never spans a
+    newline once newlines are kept, and digit runs never contain one)."""
     bare = _INLINE_SPACE_RE.sub("", text)
     folded = _DIGITS_RE.sub("0", bare).split("\n")  # lines align: newlines are kept
     blake2b = hashlib.blake2b
