@@ -265,13 +265,13 @@ def _discover_all(texts: list[str], kinds: tuple[str, ...], cands: dict[str, _Ca
     """Quoted, numeric and enumeration discovery in chunks of :data:`COUNT_CHUNK` texts on
     ``workers`` processes, merged in order: the candidates of one pass over all texts, for
     any number of workers (counts add; first occurrences keep their order)."""
-    from ..engine import run_tasks
+    from ..engine import batched, run_tasks
 
     quoted: list[dict[str, _Cand]] = []
     counts, right, edges = Counter(), defaultdict(Counter), Counter()
     e_counts: Counter = Counter()
     found: dict[str, tuple[str, ...]] = {}
-    chunks = ((texts[a:a + COUNT_CHUNK], kinds) for a in range(0, len(texts), COUNT_CHUNK))
+    chunks = ((chunk, kinds) for chunk in batched(texts, COUNT_CHUNK))
     for part in run_tasks(_discover_task, chunks, workers=workers):
         quoted.append(part.get("quoted", {}))
         if "numeric" in part:
@@ -593,11 +593,10 @@ def _count_all(texts: list[str], doc_ids: list[str], cands: dict[str, _Cand], n_
     """Every candidate's :class:`_Tally` over ``texts``, counted in chunks of
     :data:`COUNT_CHUNK` texts on ``workers`` processes and merged in order: the same tallies
     for any number of workers."""
-    from ..engine import run_tasks
+    from ..engine import batched, run_tasks
 
     tallies = {s: _Tally() for s in cands}
-    chunks = ((texts[a:a + COUNT_CHUNK], doc_ids[a:a + COUNT_CHUNK], cands, n_contexts)
-              for a in range(0, len(texts), COUNT_CHUNK))
+    chunks = ((t, d, cands, n_contexts) for t, d in zip(batched(texts, COUNT_CHUNK), batched(doc_ids, COUNT_CHUNK)))
     for k, part in enumerate(run_tasks(_count_task, chunks, workers=workers)):
         base = k * COUNT_CHUNK
         for s, (idx, counts, ctx) in part.items():
