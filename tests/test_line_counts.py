@@ -55,10 +55,11 @@ def _one_line_key(line: str) -> bytes | None:
 
 
 def test_page_wide_line_keys_equal_line_by_line_keys():
-    """line_keys normalises the whole page in two regex passes: the same key as the line by
-    line definition for every line, with every whitespace character, digit runs, and the
-    length bounds checked before digits fold ("24" is two characters, a key; folded it would
-    be one); line_key is the key of its one line."""
+    """line_keys (which dismisses long printable lines before normalising) gives the same key
+    as the line by line definition for every line, with every whitespace character, digit
+    runs, long lines that whitespace brings under 50 characters, and the length bounds
+    checked before digits fold ("24" is two characters, a key; folded it would be one);
+    line_key is the key of its one line."""
     import random
     import sys
 
@@ -70,5 +71,6 @@ def test_page_wide_line_keys_equal_line_by_line_keys():
         assert [boilerplate.line_key(ln) for ln in text.split("\n")] == [_one_line_key(ln) for ln in text.split("\n")]
     for c in (chr(i) for i in range(sys.maxunicode + 1)):
         if c.isspace() and c != "\n":
-            text = f"工{c}会{c}{c}总结\nx{c}y\n24\n{c}2{c}"
+            assert c == " " or not c.isprintable(), hex(ord(c))  # what the long-line shortcut relies on
+            text = f"工{c}会{c}{c}总结\nx{c}y\n24\n{c}2{c}\n{'工' * 49}{c * 3}\n{'工' * 50}{c}会\n{'工' * 51}"
             assert boilerplate.line_keys(text) == [_one_line_key(ln) for ln in text.split("\n")], hex(ord(c))

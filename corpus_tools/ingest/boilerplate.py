@@ -105,14 +105,24 @@ _INLINE_SPACE_RE = re.compile(r"[^\S\n]+")
 
 def line_keys(text: str) -> list[bytes | None]:
     """The key of every line of ``text`` (``text.split("\\n")``): whitespace removed, 2 to 50
-    characters left (else None), digit runs folded to 0, blake2b (8 bytes). Normalised in two
-    regex passes over the whole page, not three calls per line (whitespace never spans a
-    newline once newlines are kept, and digit runs never contain one)."""
-    bare = _INLINE_SPACE_RE.sub("", text)
-    folded = _DIGITS_RE.sub("0", bare).split("\n")  # lines align: newlines are kept
+    characters left (else None), digit runs folded to 0, blake2b (8 bytes).
+
+    Most characters of a page sit in long prose lines that get no key, so those are
+    dismissed before any regex runs: a line over 50 characters that is printable
+    (``str.isprintable`` is false for every whitespace character except the space) and has
+    no space keeps its length, so it gets None. Only the other lines are normalised."""
     blake2b = hashlib.blake2b
-    return [blake2b(f.encode("utf-8"), digest_size=8).digest() if 2 <= n <= 50 else None
-            for n, f in zip(map(len, bare.split("\n")), folded)]
+    ws_sub, digits_sub = _INLINE_SPACE_RE.sub, _DIGITS_RE.sub
+    keys: list[bytes | None] = []
+    for line in text.split("\n"):
+        n = len(line)
+        if n < 2 or (n > 50 and " " not in line and line.isprintable()):
+            keys.append(None)
+            continue
+        bare = ws_sub("", line)
+        keys.append(blake2b(digits_sub("0", bare).encode("utf-8"), digest_size=8).digest()
+                    if 2 <= len(bare) <= 50 else None)
+    return keys
 
 
 def page_line_keys(text: str) -> set[bytes]:
