@@ -81,6 +81,66 @@ def test_simplified_page_keeps_words_opencc_phrases_would_rewrite():
     assert tt.text == "他们不小心把设备打坏了，回复如下，一目了然。\n工会工作总结"
 
 
+def _opencc_entries():
+    """(key, first value) of every entry of the dictionaries t2s uses, dumped with the
+    wheel's own opencc_dict (skipped when the wheel has none)."""
+    import subprocess
+    import tempfile
+    from pathlib import Path
+
+    import opencc
+
+    clib = Path(opencc.__file__).parent / "clib"
+    tool = clib / "bin" / "opencc_dict"
+    if not tool.exists():
+        pytest.skip("this OpenCC wheel has no opencc_dict")
+    names = ("CJK_Compatibility_Ideographs", "TSPhrases", "TSCharactersExt", "TSCharacters")
+    entries = []
+    with tempfile.TemporaryDirectory() as tmp:
+        for name in names:
+            out = Path(tmp) / f"{name}.txt"
+            subprocess.run([str(tool), "-i", str(clib / "share" / "opencc" / f"{name}.ocd2"), "-o", str(out),
+                            "-f", "ocd2", "-t", "text"], check=True, capture_output=True)
+            for line in out.read_text(encoding="utf-8").splitlines():
+                key, values = line.split("\t")
+                entries.append((key, values.split(" ")[0]))
+    assert len(entries) > 5000
+    return entries
+
+
+def test_simplified_pages_convert_only_lines_with_traditional_characters():
+    """On a simplified page OpenCC runs only over lines holding a traditional-only character
+    (or one beyond the BMP). Exact because no t2s entry without such a character changes
+    the length of what it matches (so keep_simplified undoes all its changes), and the
+    result equals converting the whole page and undoing."""
+    import importlib
+
+    import numpy as np
+
+    convert = importlib.import_module("corpus_tools.ingest.convert")
+    trad, _ = convert._script_tables()
+
+    def flagged(c: str) -> bool:
+        return ord(c) >= 0x10000 or bool(trad[ord(c)])
+
+    entries = _opencc_entries()
+    plain = [(k, v) for k, v in entries if v != k and not any(flagged(c) for c in k)]
+    assert len(plain) > 100  # the phrases keep_simplified undoes (深沈 → 深沉, 打坏 → 打坯 ...)
+    assert all(len(k) == len(v) for k, v in plain), [(k, v) for k, v in plain if len(k) != len(v)][:5]
+    rng = np.random.default_rng(3)
+    pool = list("工会职工劳动竞赛，。\n 　") + [k for k, _ in plain] + ["總結", "𠀾", "著名", "\n\n"]
+    for _ in range(300):
+        text = "".join(rng.choice(pool) for _ in range(rng.integers(0, 60)))
+        whole = convert.to_simplified(text, particle_zhe=False)
+        if len(whole) == len(text):
+            whole = convert.keep_simplified(text, whole)
+        lines = convert._simplified_lines(text)
+        if len(lines) == len(text):
+            lines = convert.keep_simplified(text, lines)
+        assert lines == whole, repr(text)
+    assert convert._simplified_lines("工会工作\n深沈") == "工会工作\n深沈"  # no traditional line: untouched
+
+
 def test_mojibake_repaired(seed):
     text = "\n".join(seed.documents[seed.documents.source.str.startswith("000")]["text"])
     assert "带薪休假、生产一线" in text  # ?shù)膸…⑸a(chǎn) repaired

@@ -170,17 +170,44 @@ def keep_simplified(old: str, new: str) -> str:
     return b.tobytes().decode("utf-32-le", "surrogatepass")
 
 
+def _simplified_lines(text: str, configs: tuple[str, ...] = CONFIGS) -> str:
+    """``text`` with OpenCC run only over the lines that hold a traditional-only character
+    (or one beyond the BMP, which the tables do not cover). On a simplified page every other
+    line would come back unchanged after :func:`keep_simplified` (no OpenCC entry without
+    such a character changes a length, checked in the tests), so it is not converted: most
+    simplified pages skip OpenCC entirely."""
+    import numpy as np
+
+    codes = code_points(text)
+    trad, _ = _script_tables()
+    hit = codes >= 0x10000
+    bmp = ~hit
+    hit[bmp] = trad[codes[bmp]]
+    where = np.flatnonzero(hit)
+    if not len(where):
+        return text
+    lines = text.split("\n")
+    todo = np.unique(np.searchsorted(np.flatnonzero(codes == 10), where)).tolist()  # line numbers
+    conv = to_simplified("\n".join(lines[i] for i in todo), configs, False).split("\n")
+    if len(conv) != len(todo):  # pragma: no cover - OpenCC never adds or removes a newline
+        return to_simplified(text, configs, False)
+    for i, c in zip(todo, conv):
+        lines[i] = c
+    return "\n".join(lines)
+
+
 def convert(tt: TrackedText, configs: tuple[str, ...] = CONFIGS, particle_zhe: bool = False,
             simplified_page: bool = False) -> int:
     """Convert the tracked text to simplified, logging each changed run as a ``convert``
     row. The page is converted in one call (OpenCC phrases never span a newline); when the
     length is unchanged (nearly always) the runs are substituted in place
     (:meth:`TrackedText.substitute`); where it changed, lines are compared one by one and a
-    changed line's differing middle becomes one edit. On a ``simplified_page`` only
+    changed line's differing middle becomes one edit. On a ``simplified_page`` only the lines
+    with a traditional-only character are converted (:func:`_simplified_lines`) and only
     traditional-only characters change (:func:`keep_simplified`). Returns the number of
     characters changed."""
     text = tt.text
-    new = to_simplified(text, configs, particle_zhe)
+    new = _simplified_lines(text, configs) if simplified_page else to_simplified(text, configs, particle_zhe)
     if simplified_page and len(new) == len(text):
         new = keep_simplified(text, new)
     if new == text:
