@@ -294,19 +294,22 @@ def test_signatures_on_workers_give_the_same_clusters(seed_corpus, monkeypatch):
 
 def test_shingle_arrays_beyond_the_memory_bound_are_spilled_and_change_nothing(monkeypatch):
     """The shingle-hash arrays kept in memory for verification are bounded (least recently
-    used out); arrays pushed out go to a temporary file and are read back, never sorted
-    again. With room for almost nothing the clusters and the report are the same."""
+    used out); arrays made in this process and pushed out go to a temporary file and are
+    read back, never sorted again. With room for almost nothing the clusters and the report
+    are the same. (Here the signature tasks store no arrays, so they are made.)"""
     import corpus_tools.export.dedup as dd
 
     docs, _ = plant()
     made = []
     real_init = dd._ShingleHashes.__init__
+    real_signatures = dd._signatures
 
     def init(self, *args, **kwargs):
         real_init(self, *args, **kwargs)
         made.append(self)
 
     monkeypatch.setattr(dd._ShingleHashes, "__init__", init)
+    monkeypatch.setattr(dd, "_signatures", lambda *a: real_signatures(*a[:5], None, *a[6:]))
     full, rep_full = dd.near_duplicate_clusters(docs, return_report=True)
     free = made[-1]
     assert free.reads == 0 and free.misses > 10  # all kept in memory, each made once
@@ -316,6 +319,46 @@ def test_shingle_arrays_beyond_the_memory_bound_are_spilled_and_change_nothing(m
     assert made[-1]._file is None  # the spill file is closed at the end
     pd.testing.assert_frame_equal(full, tight)
     assert rep_full == rep_tight
+
+
+def test_verification_reads_the_shingle_arrays_the_signature_tasks_stored(monkeypatch):
+    """The signature tasks (here 4 documents each, on 2 processes) write every document's
+    shingle hashes to part files; the verification reads them back instead of normalising
+    and hashing again (no array made in the driver, also when memory holds almost nothing):
+    same clusters and report as without stored arrays, and the directory is removed."""
+    import tempfile
+
+    import corpus_tools.export.dedup as dd
+
+    docs, _ = plant()
+    made, dirs = [], []
+    real_init = dd._ShingleHashes.__init__
+    real_signatures = dd._signatures
+    real_tmp = tempfile.TemporaryDirectory
+
+    def init(self, *args, **kwargs):
+        real_init(self, *args, **kwargs)
+        made.append(self)
+
+    def tmp(*a, **k):
+        dirs.append(real_tmp(*a, **k))
+        return dirs[-1]
+
+    monkeypatch.setattr(dd._ShingleHashes, "__init__", init)
+    monkeypatch.setattr(dd.tempfile, "TemporaryDirectory", tmp)
+    monkeypatch.setattr(dd, "_signatures", lambda *a: real_signatures(*a[:5], None, *a[6:]))
+    want, rep_want = dd.near_duplicate_clusters(docs, return_report=True)
+    monkeypatch.setattr(dd, "_signatures", real_signatures)
+    monkeypatch.setattr(dd, "SIGNATURE_CHUNK", 4)
+    for cache in (dd.SHINGLE_CACHE_BYTES, 1):
+        monkeypatch.setattr(dd, "SHINGLE_CACHE_BYTES", cache)
+        got, rep = dd.near_duplicate_clusters(docs, return_report=True, workers=2)
+        sh = made[-1]
+        assert sh.misses == 0 and sh.reads > 10 and len(sh.stored) == len(docs)
+        assert not sh._spilled and sh._file is None
+        pd.testing.assert_frame_equal(want, got)
+        assert rep == rep_want
+        assert not __import__("os").path.exists(dirs[-1].name)
 
 
 def test_lsh_buckets_by_sorting_find_exactly_the_pairs_sharing_a_band():

@@ -35,10 +35,11 @@ import hashlib
 import math
 import os
 import sys
+import tempfile
 import unicodedata
 from dataclasses import dataclass
 from functools import lru_cache
-from typing import Any, Iterable, Iterator
+from typing import Any, Callable, Iterable, Iterator
 
 import numpy as np
 import pandas as pd
@@ -96,9 +97,11 @@ def containment(a: set, b: set) -> float:
     return len(a & b) / min(len(a), len(b))
 
 
+@lru_cache(maxsize=16)
 def lsh_params(threshold: float = DEFAULT_THRESHOLD, num_perm: int = DEFAULT_NUM_PERM,
                use_containment: bool = True) -> tuple[int, int]:
-    """(bands, rows) for MinHash LSH candidates at ``threshold`` (datasketch optimiser)."""
+    """(bands, rows) for MinHash LSH candidates at ``threshold`` (datasketch optimiser, which
+    integrates numerically: ~1 s, so remembered)."""
     from datasketch.lsh import _optimal_param
 
     if not use_containment:
@@ -131,39 +134,60 @@ def _identity(x: int) -> int:
     return x
 
 
-def _signature_task(args: tuple[list[str], int, int, int]) -> list[tuple[str, int, np.ndarray, int]]:
+def _signature_task(args: tuple) -> list[tuple[str, int, np.ndarray, int, int]]:
     """For each text: SHA-1 (hex) and length of its :func:`normalize_text`, the MinHash
-    signature (hash values) of its shingles and their number.
+    signature (hash values) of its shingles, their number, and where its shingle-hash array
+    starts in the task's part file (bytes; -1 without one).
 
     The shingles are hashed by :func:`_shingle_hashes` (vectorised; folded to 32 bits, as
     datasketch's own SHA-1 hash is) and handed to datasketch's ``MinHash`` as they are
     (identity ``hashfunc``), which applies its seeded permutations: SHA-1 of every shingle
-    string, one Python call each, was two thirds of the signature time."""
+    string, one Python call each, was two thirds of the signature time. With a ``part``
+    path the sorted hash arrays are also written there, one after the other, for the
+    verification to read instead of normalising and hashing the documents again."""
     from datasketch import MinHash
 
-    texts, num_perm, seed, ngram = args
+    texts, num_perm, seed, ngram = args[:4]
+    part = args[4] if len(args) > 4 else None
     first = MinHash(num_perm=num_perm, seed=seed)
     same = {"permutations": first.permutations}  # drawn once, not per document
     if getattr(first, "scheme", None):
         same["scheme"] = first.scheme  # datasketch >= 2 wants it with permutations
     out = []
+    arrays = []
+    offset = 0
     for text in texts:
         norm = normalize_text(text)
         h = _shingle_hashes(norm, ngram)
         m = MinHash(num_perm=num_perm, seed=seed, hashfunc=_identity, **same)
         m.update_batch(((h >> np.uint64(32)) ^ (h & np.uint64(0xFFFFFFFF))).tolist())
-        out.append((hashlib.sha1(norm.encode("utf-8")).hexdigest(), len(norm), m.hashvalues, len(h)))
+        out.append((hashlib.sha1(norm.encode("utf-8")).hexdigest(), len(norm), m.hashvalues, len(h),
+                    offset if part else -1))
+        if part:
+            arrays.append(h)
+            offset += h.nbytes
+    if part:
+        with open(part, "wb") as fh:
+            for h in arrays:
+                fh.write(h.tobytes())
     return out
 
 
-def _signatures(texts: Iterable[str], num_perm: int, seed: int, ngram: int,
-                workers: int) -> Iterator[tuple[str, int, np.ndarray, int]]:
-    """:func:`_signature_task` over ``texts`` in chunks, in order, on ``workers`` processes."""
+def _signatures(texts: Iterable[str], num_perm: int, seed: int, ngram: int, workers: int,
+                store: str | None = None, while_running: Callable[[], Any] | None = None,
+                ) -> Iterator[tuple[str, int, np.ndarray, int, tuple[str, int] | None]]:
+    """:func:`_signature_task` over ``texts`` in chunks, in order, on ``workers`` processes;
+    the last item is (part file, offset) of the text's shingle hashes under ``store``.
+    ``while_running`` is called here while the processes work."""
     from ..engine import batched, run_tasks
 
-    chunks = ((chunk, num_perm, seed, ngram) for chunk in batched(texts, SIGNATURE_CHUNK))
-    for part in run_tasks(_signature_task, chunks, workers=workers):
-        yield from part
+    def part(k: int) -> str | None:
+        return os.path.join(store, f"{k:08d}.u64") if store else None
+
+    chunks = ((chunk, num_perm, seed, ngram, part(k)) for k, chunk in enumerate(batched(texts, SIGNATURE_CHUNK)))
+    for k, res in enumerate(run_tasks(_signature_task, chunks, workers=workers, while_running=while_running)):
+        for h, n_chars, hv, n, offset in res:
+            yield h, n_chars, hv, n, (part(k), offset) if offset >= 0 else None  # type: ignore[misc]
 
 
 class _Normalised:
@@ -229,18 +253,22 @@ class _ShingleHashes:
     :func:`_hashed_similarity` giving :func:`similarity` of the sets (equal unless two
     distinct shingles of a pair of documents share a 64-bit hash).
 
-    Each array is made once, on first use. At most ``max_bytes`` of them stay in memory
-    (least recently used out: all of them up to ~60 MB of text); an array pushed out is
-    written to an unnamed temporary file and read back from there (the OS's page cache,
-    not this process's heap, holds it), so memory stays bounded at any corpus size without
-    sorting a document's shingles again (that recomputation took two thirds of the
-    verification at 1 GB). Call :meth:`close` to drop the file."""
+    ``stored[doc_id]`` = (file, offset, number of hashes): where the signature tasks wrote
+    the array; it is read from there (the OS's page cache), not made again. An array not
+    stored is made once, on first use. At most ``max_bytes`` of them stay in memory (least
+    recently used out); a made array pushed out is written to an unnamed temporary file and
+    read back from there, so memory stays bounded at any corpus size without sorting a
+    document's shingles again (that recomputation took two thirds of the verification at
+    1 GB). Call :meth:`close` to drop the files."""
 
-    def __init__(self, norm: dict[str, str] | _Normalised, ngram: int, max_bytes: int | None = None):
+    def __init__(self, norm: dict[str, str] | _Normalised, ngram: int, max_bytes: int | None = None,
+                 stored: dict[str, tuple[str, int, int]] | None = None):
         from collections import OrderedDict
 
         self.norm, self.ngram = norm, ngram
         self.max_bytes = SHINGLE_CACHE_BYTES if max_bytes is None else max_bytes
+        self.stored = stored or {}
+        self._fds: dict[str, int] = {}
         self._arrays: OrderedDict[str, np.ndarray] = OrderedDict()
         self._bytes = 0
         self._file: Any = None
@@ -248,15 +276,25 @@ class _ShingleHashes:
         self._end = 0
         self.misses = self.reads = 0
 
+    def _read(self, fd: int, offset: int, n: int) -> np.ndarray:
+        self.reads += 1
+        return np.frombuffer(os.pread(fd, 8 * n, offset), dtype=np.uint64)
+
     def __getitem__(self, d: str) -> np.ndarray:
         got = self._arrays.get(d)
         if got is not None:
             self._arrays.move_to_end(d)
             return got
         loc = self._spilled.get(d)
+        where = self.stored.get(d)
         if loc is not None:
-            self.reads += 1
-            got = np.frombuffer(os.pread(self._file.fileno(), 8 * loc[1], loc[0]), dtype=np.uint64)
+            got = self._read(self._file.fileno(), *loc)
+        elif where is not None:
+            path, offset, n = where
+            fd = self._fds.get(path)
+            if fd is None:
+                fd = self._fds[path] = os.open(path, os.O_RDONLY)
+            got = self._read(fd, offset, n)
         else:
             self.misses += 1
             got = _shingle_hashes(self.norm[d], self.ngram)
@@ -268,7 +306,7 @@ class _ShingleHashes:
 
     def _spill(self, d: str, arr: np.ndarray) -> None:
         self._bytes -= arr.nbytes
-        if d in self._spilled:
+        if d in self._spilled or d in self.stored:  # can be read back already
             return
         if self._file is None:
             import tempfile
@@ -282,6 +320,9 @@ class _ShingleHashes:
         if self._file is not None:
             self._file.close()
             self._file = None
+        for fd in self._fds.values():
+            os.close(fd)
+        self._fds.clear()
         self._arrays.clear()
         self._spilled.clear()
 
@@ -413,7 +454,9 @@ def near_duplicate_clusters(docs: pd.DataFrame, threshold: float = DEFAULT_THRES
     ``return_report=True`` returns ``(frame, DedupReport)``. ``workers > 1`` normalises the
     texts and computes their MinHash signatures (128 permutations of every shingle's hash:
     most of the time) in that many processes; the LSH buckets and the verification stay in
-    this process: same result.
+    this process: same result. The tasks write each document's shingle hashes to a
+    temporary directory (8 bytes a shingle, ~2.7x the UTF-8 text; ``TMPDIR`` chooses where;
+    removed at the end) so that the verification reads them instead of making them again.
     """
     ids = [str(x) for x in docs["doc_id"]]
     if len(set(ids)) != len(ids):
@@ -425,11 +468,17 @@ def near_duplicate_clusters(docs: pd.DataFrame, threshold: float = DEFAULT_THRES
     n_docs = len(order)
     sigs = np.zeros((n_docs, num_perm), np.uint32)  # hash values are below 2**32 (datasketch's 32-bit hashes)
     sizes = np.zeros(n_docs, np.int64)
-    for i, (d, (h, n_chars, hv, n)) in enumerate(zip(order, _signatures((texts[d] for d in order), num_perm,
-                                                                        seed, ngram, workers))):
-        hashes[d], length[d], sigs[i], sizes[i] = h, n_chars, hv, n
-    sh = _ShingleHashes(_Normalised(texts), ngram)  # hashed: 8 bytes a shingle
+    store = tempfile.TemporaryDirectory(prefix="corpus-tools-shingles-")  # the tasks' shingle arrays
+    stored: dict[str, tuple[str, int, int]] = {}
+    sh = None
     try:
+        for i, (d, (h, n_chars, hv, n, where)) in enumerate(zip(order, _signatures(
+                (texts[d] for d in order), num_perm, seed, ngram, workers, store.name,
+                lambda: lsh_params(threshold, num_perm, containment)))):  # while the tasks run
+            hashes[d], length[d], sigs[i], sizes[i] = h, n_chars, hv, n
+            if where is not None:
+                stored[d] = (where[0], where[1], n)
+        sh = _ShingleHashes(_Normalised(texts), ngram, stored=stored)  # hashed: 8 bytes a shingle
         uf = _UnionFind(order)
 
         first_by_hash: dict[str, str] = {}
@@ -477,7 +526,9 @@ def near_duplicate_clusters(docs: pd.DataFrame, threshold: float = DEFAULT_THRES
                     "cluster_size": len(group),
                 })
     finally:
-        sh.close()  # the spill file, if any
+        if sh is not None:
+            sh.close()  # the spill file, if any
+        store.cleanup()
     out = pd.DataFrame(rows_out, columns=CLUSTER_COLUMNS).sort_values("doc_id").reset_index(drop=True)
     if not return_report:
         return out
