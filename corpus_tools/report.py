@@ -294,6 +294,7 @@ class _Ctx:
     max_pages_listed: int
     min_years: int
     cache: dict[str, Any] = field(default_factory=dict)
+    workers: int = 1
     timings: dict[str, float] = field(default_factory=dict)
 
     def table(self, name: str) -> pd.DataFrame | None:
@@ -307,7 +308,7 @@ class _Ctx:
         if "doc_stats" not in self.cache:
             from .analysis.stats import document_stats
 
-            self.cache["doc_stats"] = document_stats(self.corpus, tokens=False)
+            self.cache["doc_stats"] = document_stats(self.corpus, tokens=False)  # unless `run` handed its own
         return self.cache["doc_stats"]
 
     def clusters(self) -> pd.DataFrame:
@@ -500,15 +501,16 @@ def _sec_themes(ctx: _Ctx) -> str:
     parts = []
     by = "year" if use_years else "genre"
     freqs = None
+    targs = ctx.cache.get("theme_args", {})  # `corpus-tools run`: its lexicon and theme hits
     if by == "genre":
         try:
-            freqs = theme_frequencies(ctx.corpus, by="genre")
+            freqs = theme_frequencies(ctx.corpus, by="genre", **targs)
             parts.append(_note(f"Years are sparse ({why}), so themes are shown per genre."))
         except Exception as exc:
             parts.append(_note(f"per genre not available ({type(exc).__name__}: {exc}); per page instead"))
             by = "page"
     if freqs is None:
-        freqs = theme_frequencies(ctx.corpus, by=by)
+        freqs = theme_frequencies(ctx.corpus, by=by, **targs)
         if by == "year":
             parts.append(_note(f"{why}; undated documents are left out."))
     if not len(freqs):
@@ -595,7 +597,7 @@ def _sec_slogans(ctx: _Ctx) -> str:
     if n_years < 2:
         parts.append(_na(f"a timeline needs documents from at least two years ({n_years} distinct years)"))
         return "".join(parts)
-    tl = slogan_timeline(ctx.corpus, sl)
+    tl = slogan_timeline(ctx.corpus, sl, workers=ctx.workers)
     if not len(tl) or not tl["count"].sum():
         parts.append(_na("none of the top slogans occurs in a dated document"))
         return "".join(parts)
@@ -671,19 +673,24 @@ def _quiet_jieba() -> None:
 def render_report(corpus: Corpus | str | Path, top_slogans: int = 30, k_topics: int = 8, seed: int = 13,
                   topic_passes: int = 5, max_pages_listed: int = 5000, min_years_for_timeline: int = 3,
                   progress: Callable[[str, int, int], None] | None = None,
-                  embed_font: bool = True, reuse: dict[str, Any] | None = None) -> tuple[str, dict[str, float]]:
+                  embed_font: bool = True, reuse: dict[str, Any] | None = None,
+                  workers: int = 1) -> tuple[str, dict[str, float]]:
     """Build the report HTML in memory: ``(html, {section: seconds})``. ``embed_font`` embeds
     a subset of the plots' CJK font (see :func:`embedded_font_css`). ``reuse``: results
     already computed for this corpus, shown instead of computed again (what ``corpus-tools
     run`` passes): ``clusters`` (near-duplicate clusters), ``slogans`` (the full
     :func:`~corpus_tools.analysis.slogans.find_slogans` table, ``top=None``; the report
-    keeps ``top_slogans`` rows of it) and ``topics`` (a fitted topic model, shown instead
-    of the report's own small one)."""
+    keeps ``top_slogans`` rows of it), ``topics`` (a fitted topic model, shown instead
+    of the report's own small one), ``doc_stats`` (:func:`~corpus_tools.analysis.stats.document_stats`
+    with or without the token columns) and ``theme_args`` (``lexicon``, ``extend`` and
+    ``hits`` for :func:`~corpus_tools.analysis.themes.theme_frequencies`: the report then
+    shows the analysis tables' lexicon). ``workers``: processes for the counting the
+    report still does (the slogan timeline)."""
     corpus = corpus if isinstance(corpus, Corpus) else load_corpus(corpus)
     _quiet_jieba()
     ctx = _Ctx(corpus, top_slogans=top_slogans, k_topics=k_topics, seed=seed, topic_passes=topic_passes,
                max_pages_listed=max_pages_listed, min_years=min_years_for_timeline,
-               cache={k: v for k, v in (reuse or {}).items() if v is not None})
+               cache={k: v for k, v in (reuse or {}).items() if v is not None}, workers=max(1, workers))
     t_all = time.perf_counter()
     body: list[str] = []
     for i, (key, fn) in enumerate(_BUILDERS):
@@ -747,7 +754,7 @@ def build_report(corpus_dir: str | Path, out_path: str | Path | None = None, qui
                  top_slogans: int = 30, k_topics: int = 8, seed: int = 13, *, topic_passes: int = 5,
                  max_pages_listed: int = 5000, min_years_for_timeline: int = 3,
                  progress: Callable[[str, int, int], None] | None = None, embed_font: bool = True,
-                 reuse: dict[str, Any] | None = None) -> Path:
+                 reuse: dict[str, Any] | None = None, workers: int = 1) -> Path:
     """Write the HTML report of ``corpus_dir`` to ``out_path`` (default ``corpus_dir/report.html``).
 
     ``top_slogans`` rows of slogans, a ``k_topics`` LDA model (``topic_passes`` passes, ``seed``),
@@ -756,14 +763,14 @@ def build_report(corpus_dir: str | Path, out_path: str | Path | None = None, qui
     otherwise. ``progress`` is an ``(stage, done, total)`` callback (see
     :mod:`corpus_tools.progress`); without one, a progress bar is drawn on a terminal unless
     ``quiet``. ``embed_font=False`` leaves Chinese text to the viewer's fonts (a smaller file).
-    ``reuse``: results computed already (see :func:`render_report`). Returns the path
+    ``reuse``: results computed already, ``workers``: processes (see :func:`render_report`). Returns the path
     written (atomically).
     """
     corpus = load_corpus(corpus_dir)
     out = Path(out_path) if out_path is not None else corpus.path / "report.html"
     kwargs = dict(top_slogans=top_slogans, k_topics=k_topics, seed=seed, topic_passes=topic_passes,
                   max_pages_listed=max_pages_listed, min_years_for_timeline=min_years_for_timeline,
-                  embed_font=embed_font, reuse=reuse)
+                  embed_font=embed_font, reuse=reuse, workers=workers)
     if progress is None and not quiet:
         from .progress import Progress
 

@@ -307,17 +307,26 @@ def test_progress_drives_ingest_and_tolerates_nesting(tmp_path):
 
 
 def test_report_shows_reused_results_without_recomputing(report_corpus, tmp_path, monkeypatch):
-    """`corpus-tools run` hands the report its slogan table, clusters and topic model:
-    the report shows them and computes none of them again."""
+    """`corpus-tools run` hands the report its slogan table, clusters, topic model, document
+    statistics and theme hits: the report shows them and computes none of them again; its
+    themes and documents sections are the ones it computes itself."""
     import corpus_tools.analysis.slogans as slogans_mod
+    import corpus_tools.analysis.stats as stats_mod
+    import corpus_tools.analysis.themes as themes_mod
     import corpus_tools.analysis.topics as topics_mod
     import corpus_tools.export.dedup as dedup_mod
-    from corpus_tools.report import build_report
+    from corpus_tools.report import build_report, render_report
     from corpus_tools.store import load_corpus
 
     ranked = slogans_mod.find_slogans(report_corpus)
     clusters = dedup_mod.near_duplicate_clusters(load_corpus(report_corpus).documents)
     model = topics_mod.fit_topics(report_corpus, k=3, seed=13, passes=1, coherence=False)
+    ds = stats_mod.document_stats(report_corpus).drop(columns=["n_tokens", "n_types"])  # as `run` hands it
+    hits = themes_mod.theme_hits(report_corpus)
+    own = render_report(report_corpus, top_slogans=5, embed_font=False)[0]
+
+    def section(page: str, name: str) -> str:
+        return re.search(rf'<section id="{name}">.*?</section>', page, re.S).group()
 
     def boom(*a, **k):
         raise AssertionError("recomputed")
@@ -325,9 +334,14 @@ def test_report_shows_reused_results_without_recomputing(report_corpus, tmp_path
     monkeypatch.setattr(slogans_mod, "find_slogans", boom)
     monkeypatch.setattr(topics_mod, "fit_topics", boom)
     monkeypatch.setattr(dedup_mod, "near_duplicate_clusters", boom)
-    out = build_report(report_corpus, tmp_path / "r.html", quiet=True, top_slogans=5,
-                       reuse={"slogans": ranked, "clusters": clusters, "topics": model})
+    monkeypatch.setattr(stats_mod, "document_stats", boom)
+    monkeypatch.setattr(themes_mod, "_hits_frame", boom)
+    out = build_report(report_corpus, tmp_path / "r.html", quiet=True, top_slogans=5, embed_font=False, workers=2,
+                       reuse={"slogans": ranked, "clusters": clusters, "topics": model, "doc_stats": ds,
+                              "theme_args": {"lexicon": None, "extend": None, "hits": hits}})
     page = out.read_text(encoding="utf-8")
+    for name in ("themes", "documents"):
+        assert section(page, name) == section(own, name)
     assert "k=3" in page and "(analysis/topics.csv)" in page and "recomputed" not in page
     import html as html_mod
 

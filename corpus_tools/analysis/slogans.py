@@ -686,9 +686,10 @@ def _select_top(ranked: pd.DataFrame, top: int) -> list:
 
 
 def slogan_timeline(data: UnitSource, slogans: list[str] | pd.DataFrame | None = None, by: str = "year",
-                    unit: str = "document") -> pd.DataFrame:
+                    unit: str = "document", workers: int = 1) -> pd.DataFrame:
     """Occurrences of each slogan per ``by`` value (default: year): columns
-    ``year, slogan, count, per_10k_chars`` (every year × slogan pair, zeros included).
+    ``year, slogan, count, per_10k_chars`` (every year × slogan pair, zeros included),
+    counted on ``workers`` processes (the same table for any number).
 
     ``slogans`` may be a list of strings, a :func:`find_slogans` frame, or None (the known
     slogans plus the 20 best found in ``data``).
@@ -709,7 +710,7 @@ def slogan_timeline(data: UnitSource, slogans: list[str] | pd.DataFrame | None =
     n_chars = np.bincount(group, weights=[len(t) for t in texts], minlength=len(keys))
     by_slogan = {c.slogan: c for c in cands}
     # what find_slogans counts (one pass per text, the spans of finditer), without contexts
-    tallies = _count_all(texts, [""] * len(texts), by_slogan, n_contexts=0, workers=1)
+    tallies = _count_all(texts, [""] * len(texts), by_slogan, n_contexts=0, workers=workers)
     counts = {}
     for s, t in tallies.items():
         idx, n = t.arrays()

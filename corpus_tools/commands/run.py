@@ -29,7 +29,7 @@ def _analysis(out: Path, cfg: dict, p, args: argparse.Namespace) -> tuple[dict[s
     Documents are segmented into the token cache first on the ingest's workers and engine
     (``fill_token_cache``), so the analysis below reads tokens and never segments. What the
     report also shows is computed once here and handed to it: the near-duplicate clusters,
-    the full slogan table and the topic model."""
+    the full slogan table, the topic model, the theme hits and the document statistics."""
     import logging
 
     import jieba
@@ -59,7 +59,8 @@ def _analysis(out: Path, cfg: dict, p, args: argparse.Namespace) -> tuple[dict[s
         fill_token_cache(out, userdict=a["userdict"], workers=workers, engine=args.engine, address=args.address)
         st.done = n_docs
     with p.timed("themes", "tables") as st:
-        hits = theme_hits(corpus, lexicon=a["lexicon"], extend=a["extend"])  # once for the three tables
+        hits = theme_hits(corpus, lexicon=a["lexicon"], extend=a["extend"])  # once for the three tables (and the report)
+        reuse["theme_args"] = {"lexicon": a["lexicon"], "extend": a["extend"], "hits": hits}
         for by in ("document", "page", "year"):
             save(f"themes_by_{by}", theme_frequencies(corpus, by=by, lexicon=a["lexicon"], extend=a["extend"],
                                                       hits=hits))
@@ -84,11 +85,12 @@ def _analysis(out: Path, cfg: dict, p, args: argparse.Namespace) -> tuple[dict[s
         reuse["slogans"] = ranked
         sl = select_top(ranked, a["slogans_top"])
         save("slogans", sl)
-        save("slogan_timeline", slogan_timeline(corpus, slogans=list(sl["slogan"])))
+        save("slogan_timeline", slogan_timeline(corpus, slogans=list(sl["slogan"]), workers=workers))
         st.done = len(sl)
     with p.timed("stats", "documents") as st:
         ds = document_stats(corpus)
         save("document_stats", ds)
+        reuse["doc_stats"] = ds.drop(columns=["n_tokens", "n_types"], errors="ignore")  # the report's columns
         save("corpus_stats", corpus_stats(corpus, doc_stats=ds))
         st.done = len(ds)
     return counts, reuse
@@ -138,7 +140,9 @@ def run(args: argparse.Namespace) -> int:
                                 k_topics=r["k_topics"], seed=r["seed"], topic_passes=r["topic_passes"],
                                 max_pages_listed=r["max_pages_listed"],
                                 min_years_for_timeline=r["min_years_for_timeline"], embed_font=r["embed_font"],
-                                progress=p.stage("report", unit="sections"), reuse=reuse)
+                                progress=p.stage("report", unit="sections"), reuse=reuse,
+                                workers=resolved_workers(args.workers if args.workers is not None
+                                                         else cfg["ingest"]["workers"]))
             p.finish("report")
         p.print_summary(file=sys.stderr)
     if summary.n_documents and not args.quiet:
