@@ -75,6 +75,27 @@ def test_corpus_stats(reports_dir):
     assert by["n_units"].sum() == len(docs) and "工作报告" in set(by["genre"])
 
 
+def test_corpus_stats_reuses_the_vocabulary_of_document_stats(reports_dir, monkeypatch):
+    """document_stats counts the corpus vocabulary in its token pass: corpus_stats given
+    that frame reads no tokens and gives the table it computes alone; per group it still
+    counts the groups' vocabularies itself."""
+    import corpus_tools.analysis.stats as stats_mod
+
+    alone = corpus_stats(reports_dir)
+    by_alone = corpus_stats(reports_dir, by="genre")
+    ds = document_stats(reports_dir)
+    assert ds.attrs["n_types_all"] == alone.iloc[0]["n_types"] > 1000
+    real = stats_mod._unit_tokens
+
+    def boom(*a, **k):
+        raise AssertionError("tokens read again")
+
+    monkeypatch.setattr(stats_mod, "_unit_tokens", boom)
+    pd.testing.assert_frame_equal(corpus_stats(reports_dir, doc_stats=ds), alone)
+    monkeypatch.setattr(stats_mod, "_unit_tokens", real)
+    pd.testing.assert_frame_equal(corpus_stats(reports_dir, by="genre", doc_stats=ds), by_alone)
+
+
 def test_cli_stats(seed_dir, capsys, tmp_path):
     assert main(["stats", str(seed_dir)]) == 0
     out = capsys.readouterr().out

@@ -147,7 +147,8 @@ def document_stats(data: Any, sections: pd.DataFrame | None = None, tokens: bool
     numbered outline).
 
     ``tokens=False`` skips segmentation; otherwise tokens are counted without stopword removal
-    (punctuation, numbers and placeholders excluded) and cached like every tokenisation.
+    (punctuation, numbers and placeholders excluded) and cached like every tokenisation, and
+    ``attrs["n_types_all"]`` holds the vocabulary size of all units (for :func:`corpus_stats`).
     """
     units = as_units(data, unit)
     texts = units["text"].fillna("").astype(str)
@@ -169,11 +170,14 @@ def document_stats(data: Any, sections: pd.DataFrame | None = None, tokens: bool
     if page_titles:  # essays titled only by their slogan: fall back to the page's title
         other = out["genre"] == "other"
         out.loc[other, "genre"] = [detect_genre(page_titles.get(p), cues) for p in out.loc[other, "page_id"]]
+    vocabulary: set[str] = set()
     if tokens:
         n_tokens, n_types = [], []
         for t in _unit_tokens(data, units, tokenize_kwargs):
+            types = set(t)
             n_tokens.append(len(t))
-            n_types.append(len(set(t)))
+            n_types.append(len(types))
+            vocabulary |= types
         out["n_tokens"] = n_tokens
         out["n_types"] = n_types
     if "n_placeholders" in units.columns and unit == "document":
@@ -189,6 +193,8 @@ def document_stats(data: Any, sections: pd.DataFrame | None = None, tokens: bool
             col = lv[level] if level in lv.columns else pd.Series(dtype=int)
             out[f"n_sections_l{level}"] = out["doc_id"].map(col).fillna(0).astype(int)
         out["section_depth"] = out["doc_id"].map(secs.groupby("doc_id")["level"].max()).fillna(0).astype(int)
+    if tokens:  # for corpus_stats(doc_stats=out): the whole corpus's vocabulary without a second token pass
+        out.attrs["n_types_all"] = len(vocabulary)
     return out
 
 
@@ -198,13 +204,18 @@ def corpus_stats(data: Any, by: str | None = None, sections: pd.DataFrame | None
     """Corpus totals, one row (``by=None``) or one row per group (``by="genre"``, ``"year"``,
     ``"org_type"``, ``"page_id"`` …): n_units, n_pages, chars (total/mean/median/min/max),
     sentences, tokens, vocabulary size, sections, mean outline depth, placeholders, year range,
-    share of units with a year. Pass ``doc_stats=`` to reuse a :func:`document_stats` frame."""
+    share of units with a year. Pass ``doc_stats=`` to reuse a :func:`document_stats` frame
+    of the same data and tokenisation; for the whole corpus (``by=None``) its
+    ``attrs["n_types_all"]`` (the vocabulary size, counted in the same token pass) is used
+    too, so the tokens are not read again."""
     ds = doc_stats if doc_stats is not None else document_stats(
         data, sections=sections, tokens=tokens, unit=unit, **tokenize_kwargs)
     if by and by not in ds.columns:
         raise ValueError(f"cannot group by {by!r}; columns: {', '.join(ds.columns)}")
     vocab: dict[Any, int] | None = None
-    if tokens and "n_tokens" in ds.columns:
+    if tokens and "n_tokens" in ds.columns and not by and "n_types_all" in ds.attrs:
+        vocab = {"all": int(ds.attrs["n_types_all"])}  # counted by document_stats in its token pass
+    elif tokens and "n_tokens" in ds.columns:
         units = as_units(data, unit)
         groups = ds.groupby(by, dropna=False)["unit_id"] if by else [("all", ds["unit_id"])]
         group_of: dict[Any, Any] = {}
