@@ -261,18 +261,37 @@ def _discover_task(args: tuple[list[str], tuple[str, ...]]) -> dict:
     return out
 
 
+def _discovery_task(item: tuple) -> dict:
+    """One discovery task: ``("chunk", texts, kinds)`` (:func:`_discover_task`) or
+    ``("mwe", sample)``: the multi-word expressions of the sample."""
+    if item[0] == "mwe":
+        found: dict[str, _Cand] = {}
+        _discover_mwe_in(item[1], found)
+        return {"mwe": found}
+    return _discover_task(item[1:])
+
+
 def _discover_all(texts: list[str], kinds: tuple[str, ...], cands: dict[str, _Cand], workers: int) -> None:
     """Quoted, numeric and enumeration discovery in chunks of :data:`COUNT_CHUNK` texts on
     ``workers`` processes, merged in order: the candidates of one pass over all texts, for
-    any number of workers (counts add; first occurrences keep their order)."""
+    any number of workers (counts add; first occurrences keep their order). Multi-word
+    expressions (kind ``mwe``) are found in one more task over their sample, handed out
+    first (the longest task) and added last."""
+    from itertools import chain
+
     from ..engine import batched, run_tasks
 
     quoted: list[dict[str, _Cand]] = []
     counts, right, edges = Counter(), defaultdict(Counter), Counter()
     e_counts: Counter = Counter()
     found: dict[str, tuple[str, ...]] = {}
-    chunks = ((chunk, kinds) for chunk in batched(texts, COUNT_CHUNK))
-    for part in run_tasks(_discover_task, chunks, workers=workers):
+    mwe: dict[str, _Cand] = {}
+    first = [("mwe", mwe_sample(texts, int(load_resources()["mwe"]["max_sample_chars"])))] if "mwe" in kinds else []
+    chunks = chain(first, (("chunk", chunk, kinds) for chunk in batched(texts, COUNT_CHUNK)))
+    for part in run_tasks(_discovery_task, chunks, workers=workers):
+        if "mwe" in part:
+            mwe = part["mwe"]
+            continue
         quoted.append(part.get("quoted", {}))
         if "numeric" in part:
             c, r, e = part["numeric"]
@@ -291,6 +310,8 @@ def _discover_all(texts: list[str], kinds: tuple[str, ...], cands: dict[str, _Ca
         _numeric_cands(counts, right, edges, cands)
     if "enumeration" in kinds:
         _enumeration_cands(e_counts, found, cands)
+    for c in mwe.values():
+        _add(cands, c)
 
 
 _CJK_TOKEN = re.compile(rf"[{_CJK}]+")
@@ -325,10 +346,12 @@ def mwe_sample(texts: list[str], max_chars: int) -> list[str]:
     return texts[::-(-total // max_chars)]
 
 
-def _discover_mwe(texts: list[str], cands: dict[str, _Cand]) -> None:
+def _discover_mwe_in(sample: list[str], cands: dict[str, _Cand]) -> None:
+    """Multi-word expressions of ``sample``: frequent token n-grams with a high PMI and free
+    contexts on both sides, added to ``cands``."""
     cfg = load_resources()["mwe"]
     max_n = int(cfg["max_tokens"])
-    token_runs = [_tokens(t) for t in mwe_sample(texts, int(cfg["max_sample_chars"]))]
+    token_runs = [_tokens(t) for t in sample]
     grams: Counter = Counter()
     total = 0
     for runs in token_runs:
@@ -639,9 +662,7 @@ def find_slogans(data: UnitSource, unit: str = "document", top: int | None = Non
     units = as_units(data, unit)
     texts = [str(t or "") for t in units["text"]]
     cands: dict[str, _Cand] = {}
-    _discover_all(texts, kinds, cands, workers)
-    if "mwe" in kinds:
-        _discover_mwe(texts, cands)
+    _discover_all(texts, kinds, cands, workers)  # multi-word expressions too
     cands = {k: c for k, c in cands.items() if c.kind in kinds}
     if known:
         _add_known(cands)
