@@ -155,7 +155,7 @@ def test_warm_up_loads_what_workers_would_load():
     assert repair._dictionary_counts.cache_info().currsize == 1
     assert repair._char_rank.cache_info().currsize == 1
     assert convert._script_tables.cache_info().currsize == 1
-    assert repair.INVISIBLE_OR_PUA._table is not None and repair.TONE_CHARS._table is not None
+    assert repair._invisible_classes.cache_info().currsize == 1 and repair.TONE_CHARS._table is not None
 
 
 _POOL_PANDAS_CHECK = """

@@ -69,16 +69,30 @@ def test_scanner_finds_what_re_finds_on_hostile_text(name):
         assert fast.findall(text) == plain.findall(text)
 
 
+def test_invisible_runs_from_tables_equal_the_regex_runs():
+    """invisible_edits takes its runs from one table lookup: the same spans as
+    INVISIBLE_RE / PUA_RE find, on random text mixing both classes, CJK, surrogates and
+    astral characters, and the tables hold exactly the classes' characters (whole BMP)."""
+    import random
+
+    for charset, regex in ((repair.INVISIBLE, repair.INVISIBLE_RE), (repair.PUA, repair.PUA_RE)):
+        table = charset.table()
+        assert all(bool(table[c]) == bool(regex.match(chr(c))) for c in range(0x10000))
+        assert not table[0x10000:].any()
+    rng = random.Random(5)
+    alphabet = list("工会\u200b\u200f\r\x00\x7f\ufffd\ue000\uf8ff\uf900\n a") + ["\ud800", "\U0001F600", "\U000F0000"]
+    for _ in range(3000):
+        text = "".join(rng.choice(alphabet) for _ in range(rng.randint(0, 40)))
+        want = sorted([(m.start(), m.end(), "", "invisible_char") for m in repair.INVISIBLE_RE.finditer(text)]
+                      + [(m.start(), m.end(), "", "private_use_glyph") for m in repair.PUA_RE.finditer(text)])
+        assert repair.invisible_edits(text) == want, repr(text)
+
+
 def test_prefilter_sets_cover_their_patterns():
     """A stage skips its scan when the page has none of the prefilter's characters: the set
     must hold every character the patterns can match (checked over the whole BMP)."""
-    table = repair.INVISIBLE_OR_PUA.table()
-    for c in range(0x10000):
-        ch = chr(c)
-        if repair.INVISIBLE_RE.match(ch) or repair.PUA_RE.match(ch):
-            assert table[c], hex(c)
-    assert not repair.INVISIBLE_OR_PUA.found_in("工会工作总结（一）abc 123\n")
-    assert repair.INVISIBLE_OR_PUA.found_in("工会\u200b工作") and repair.INVISIBLE_OR_PUA.found_in("\ue123")
+    assert repair.invisible_edits("工会工作总结（一）abc 123\n") == []
+    assert repair.invisible_edits("工会\u200b工作\ue123") == [(2, 3, "", "invisible_char"), (5, 6, "", "private_use_glyph")]
     # every pinyin annotation carries a tone mark, so pages without one skip both scans
     assert repair.pinyin_edits("創(chuang)新") == [] and repair.pinyin_edits("創(chuàng)新") == [(1, 9, "", "pinyin_annotation")]
 

@@ -386,6 +386,7 @@ def warm_up(config: IngestConfig | None = None) -> None:
                 elif isinstance(value, textutil.CharSet):
                     value.table()
         repair._char_rank()
+        repair._invisible_classes()
         repair._word_freq()
         textutil.common_share("工会")
         process_page(_WARM_PAGE.encode(), "warm-up.txt", False, frozenset(), config or IngestConfig())

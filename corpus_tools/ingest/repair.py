@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 from functools import lru_cache
 
-from .textutil import CJK_RANGES, CharSet, Scanner, common_chars, common_share, is_cjk, is_pua
+from .textutil import CJK_RANGES, CharSet, Scanner, code_points, common_chars, common_share, is_cjk, is_pua
 
 Edits = list[tuple]
 
@@ -185,17 +185,40 @@ def mojibake_edits(text: str, max_window: int = 60) -> tuple[Edits, list[int]]:
 _INVISIBLE = "\u200b-\u200f\u2028\u2029\u202a-\u202e\u2060-\u2064\ufeff\u00ad\x00-\x08\x0b\x0c\x0e-\x1f\x7f\r\ufffd"
 INVISIBLE_RE = re.compile(f"[{_INVISIBLE}]+")
 PUA_RE = re.compile("[\ue000-\uf8ff]+")
-# the same two classes as one prefilter (built from the class above, so they cannot drift)
-INVISIBLE_OR_PUA = CharSet(ranges=((0xE000, 0xF900),), bmp_class=f"[{_INVISIBLE}]")
+# the same classes as tables (built from the classes above, so they cannot drift): the
+# runs come from one lookup over the page's code points, not two regex scans
+INVISIBLE = CharSet(bmp_class=f"[{_INVISIBLE}]")
+PUA = CharSet(ranges=((0xE000, 0xF900),))
+
+
+@lru_cache(maxsize=1)
+def _invisible_classes():
+    """``table[code point]``: 1 invisible, 2 private use, else 0 (one lookup for both)."""
+    import numpy as np
+
+    return INVISIBLE.table().astype(np.uint8) | (PUA.table().astype(np.uint8) << 1)
+
+
+_INVISIBLE_RULES = ("", "invisible_char", "private_use_glyph")
 
 
 def invisible_edits(text: str) -> Edits:
-    """Zero-width characters, controls, stray CRs, U+FFFD and private-use glyphs."""
-    if not INVISIBLE_OR_PUA.found_in(text):
+    """Zero-width characters, controls, stray CRs, U+FFFD and private-use glyphs: the runs
+    ``INVISIBLE_RE`` and ``PUA_RE`` match, found with one table lookup over the page."""
+    import numpy as np
+
+    if not text:
         return []
-    edits = [(m.start(), m.end(), "", "invisible_char") for m in INVISIBLE_RE.finditer(text)]
-    edits += [(m.start(), m.end(), "", "private_use_glyph") for m in PUA_RE.finditer(text)]
-    return sorted(edits)
+    cls = _invisible_classes()[code_points(text)]
+    pos = np.flatnonzero(cls)
+    if not len(pos):
+        return []
+    kind = cls[pos]
+    cut = np.flatnonzero((np.diff(pos) != 1) | (np.diff(kind) != 0))  # a run ends at a gap or a class change
+    starts = np.concatenate((pos[:1], pos[cut + 1]))
+    ends = np.concatenate((pos[cut], pos[-1:])) + 1
+    rules = [_INVISIBLE_RULES[k] for k in kind[np.concatenate(([0], cut + 1))].tolist()]
+    return [(a, b, "", r) for a, b, r in zip(starts.tolist(), ends.tolist(), rules)]
 
 
 # ----------------------------------------------------------------------------- spacing
