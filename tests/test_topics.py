@@ -214,6 +214,12 @@ def test_window_statistics_equal_gensims_coherence_model(seed, monkeypatch):
         assert st.occurrences[i] == ref[a]
         for j, b in enumerate(ids):
             assert st.co_occurrences[i, j] == ref[(a, b)]
+    # on 2 processes, a few units per task: the same counts
+    monkeypatch.setattr(topics_mod, "WINDOW_CHUNK_TOKENS", 50)
+    assert prep.arrays().seq_ptr[-1] > 500
+    st2 = window_stats(prep.arrays(), ids, 10, workers=2)
+    assert st2.num_windows == st.num_windows
+    assert (st2.occurrences == st.occurrences).all() and (st2.co_occurrences == st.co_occurrences).all()
 
 
 def test_sweep_shares_statistics_and_matches_per_model_coherence(seed_dir):

@@ -749,7 +749,7 @@ class WindowStats:
 _MAX_BLOCK_CELLS = 4_000_000
 
 
-def window_stats(arrays: CorpusArrays, term_ids: Iterable[int], window: int) -> WindowStats:
+def window_stats(arrays: CorpusArrays, term_ids: Iterable[int], window: int, workers: int = 1) -> WindowStats:
     """Count, for the given terms, in how many sliding windows of ``window`` tokens each term
     and each pair of terms occur — the statistics behind c_v (window 110) and c_npmi (window
     10) — with numpy over the token-id sequences instead of gensim's per-window Python loop.
@@ -759,13 +759,10 @@ def window_stats(arrays: CorpusArrays, term_ids: Iterable[int], window: int) -> 
     window's term set starts as the set of the first window and at each slide gensim *removes*
     the token leaving the window (even when it still occurs inside it) and then adds the
     token entering it. Per unit this is a step x term membership matrix M (the state carried
-    forward from the last add / remove event); co-occurrences are ``M.T @ M``.
+    forward from the last add / remove event); co-occurrences are ``M.T @ M``. Units are
+    independent and the counts integers: ``workers`` processes count runs of whole units
+    (:data:`WINDOW_CHUNK_TOKENS` tokens each) and the sums are the same for any number.
     """
-    with _blas_single_thread():
-        return _window_stats(arrays, term_ids, window)
-
-
-def _window_stats(arrays: CorpusArrays, term_ids: Iterable[int], window: int) -> WindowStats:
     t0 = time.perf_counter()
     term_ids = np.unique(np.asarray(list(term_ids), dtype=np.int64))
     R = len(term_ids)
@@ -773,9 +770,39 @@ def _window_stats(arrays: CorpusArrays, term_ids: Iterable[int], window: int) ->
     lookup = np.full(n_terms + 1, -1, dtype=np.int32)   # last cell: id -1 (filtered token)
     lookup[term_ids] = np.arange(R, dtype=np.int32)
     rel = lookup[arrays.seq]
+    ptr = arrays.seq_ptr
     co = np.zeros((R, R), dtype=np.int64)
     num_windows = 0
-    ptr = arrays.seq_ptr
+    if workers > 1 and len(ptr) > 2 and R:
+        from ..engine import run_tasks
+
+        cuts = [0]  # runs of whole units, ~WINDOW_CHUNK_TOKENS tokens each
+        while cuts[-1] < len(ptr) - 1:
+            nxt = int(np.searchsorted(ptr, ptr[cuts[-1]] + WINDOW_CHUNK_TOKENS, side="right")) - 1
+            cuts.append(min(len(ptr) - 1, max(cuts[-1] + 1, nxt)))
+        tasks = ((rel[ptr[a]:ptr[b]], ptr[a:b + 1] - ptr[a], R, window) for a, b in itertools.pairwise(cuts))
+        for part_co, part_windows in run_tasks(_window_task, tasks, workers=workers):
+            co += part_co
+            num_windows += part_windows
+    else:
+        with _blas_single_thread():
+            co, num_windows = _window_counts(rel, ptr, R, window)
+    return WindowStats(window, term_ids, np.diag(co).copy(), co, num_windows, time.perf_counter() - t0)
+
+
+WINDOW_CHUNK_TOKENS = 2_000_000  # tokens of whole units per window-statistics task
+
+
+def _window_task(args: tuple) -> tuple[np.ndarray, int]:
+    with _blas_single_thread():
+        return _window_counts(*args)
+
+
+def _window_counts(rel: np.ndarray, ptr: np.ndarray, R: int, window: int) -> tuple[np.ndarray, int]:
+    """(co-occurrence matrix, number of windows) of the units ``ptr`` delimits in ``rel``
+    (token positions in the term list, -1 for other tokens): see :func:`window_stats`."""
+    co = np.zeros((R, R), dtype=np.int64)
+    num_windows = 0
     for d in range(len(ptr) - 1):
         a, b = int(ptr[d]), int(ptr[d + 1])
         n = b - a
@@ -804,7 +831,7 @@ def _window_stats(arrays: CorpusArrays, term_ids: Iterable[int], window: int) ->
             state = member[-1].copy()
             mf = member.astype(np.float32)    # exact: counts per block < 2**24
             co[np.ix_(cols, cols)] += np.rint(mf.T @ mf).astype(np.int64)
-    return WindowStats(window, term_ids, np.diag(co).copy(), co, num_windows, time.perf_counter() - t0)
+    return co, num_windows
 
 
 def _coherence_gensim(top_words: list[list[str]], texts: Any, dictionary: Any, measure: str, topn: int) -> list[float]:
@@ -826,10 +853,11 @@ def _measure_window(measure: str) -> int:
 
 
 def _coherence(top_words: list[list[str]], prep: PreparedCorpus, measures: Sequence[str] = ("c_v", "c_npmi"),
-               topn: int = 10, stats: dict[int, WindowStats] | None = None) -> pd.DataFrame:
+               topn: int = 10, stats: dict[int, WindowStats] | None = None, workers: int = 1) -> pd.DataFrame:
     """Per-topic coherence: gensim's measures (``CoherenceModel`` segmentation, confirmation and
     aggregation) on window statistics counted by :func:`window_stats` — ``stats`` (window size
-    -> :class:`WindowStats`) when shared by several models, else counted here for these words."""
+    -> :class:`WindowStats`) when shared by several models, else counted here for these words
+    (on ``workers`` processes)."""
     from gensim.models.coherencemodel import CoherenceModel
 
     out = pd.DataFrame({"topic": list(range(len(top_words)))})
@@ -848,7 +876,7 @@ def _coherence(top_words: list[list[str]], prep: PreparedCorpus, measures: Seque
         w = _measure_window(m)
         st = stats.get(w)
         if st is None or not ids <= set(st.term_ids.tolist()):
-            st = stats[w] = window_stats(prep.arrays(), ids, w)
+            st = stats[w] = window_stats(prep.arrays(), ids, w, workers)
         cm = CoherenceModel(topics=words, texts=[[]], dictionary=prep.dictionary, coherence=m, topn=topn,
                             processes=1)
         cm._accumulator = st.accumulator(prep.dictionary)
@@ -1011,7 +1039,7 @@ def fit_topics(data: Any = None, k: int = 10, method: str = "lda", unit: str = "
             engine.close()
     measures = _measures(coherence)
     if measures:
-        res.coherence = _coherence(top_words, prep, measures, topn)
+        res.coherence = _coherence(top_words, prep, measures, topn, workers=s["workers"])
     params["seconds"] = round(time.perf_counter() - t0, 3)
     return res
 
@@ -1088,7 +1116,7 @@ def sweep_k(data: Any = None, ks: Iterable[int] = range(4, 21, 2), method: str =
     union = {t2i[w] for _, _, tw, _ in fits for ws in tw for w in ws[:topn] if w in t2i}
     for m in measures:
         if m in _FAST_MEASURES and _measure_window(m) not in stats and union:
-            stats[_measure_window(m)] = window_stats(prep.arrays(), union, _measure_window(m))
+            stats[_measure_window(m)] = window_stats(prep.arrays(), union, _measure_window(m), s["workers"])
     timings["coherence_stats"] = {f"window_{w}": round(st.seconds, 3) for w, st in stats.items()}
     timings["coherence_terms"] = len(union)
     rows, results = [], {}
