@@ -277,3 +277,29 @@ def test_bag_of_words_built_in_chunks_equals_one_sort(chunk_tokens):
         toks = seq[sum(lengths[:d]):sum(lengths[:d + 1])]
         want = sorted((int(t), int((toks == t).sum())) for t in set(toks.tolist()) if t >= 0)
         assert got.bow(d) == want
+
+
+def test_dictionary_from_id_sequences_equals_gensims_own():
+    """The streaming path counts gensim's Dictionary from the units' id sequences: the same
+    token2id, dfs and cfs (item order included), num_docs, num_pos and num_nnz as
+    doc2bow(allow_update=True) unit by unit, with empty units, repeats and several runs."""
+    from gensim.corpora import Dictionary
+
+    from corpus_tools.analysis.topics import _dictionary_from_ids
+
+    rng = np.random.default_rng(4)
+    vocab = ["工会", "职工", "会员", "a", "B", "竞赛", "帮扶", "送温暖", "1", "z", "工", "会"] + [f"w{i}" for i in range(40)]
+    docs = [list(rng.choice(vocab, size=int(rng.integers(0, 30)))) for _ in range(200)] + [[]]
+    ref = Dictionary()
+    for d in docs:
+        ref.doc2bow(d, allow_update=True)
+    index: dict[str, int] = {}
+    parts, ids_after = [], []
+    for d in docs:
+        parts.append(np.array([index.setdefault(w, len(index)) for w in d], dtype=np.int32))
+        ids_after.append(len(index))
+    for chunk in (7, 4_000_000):
+        got = _dictionary_from_ids(list(index), parts, ids_after, chunk_tokens=chunk)
+        assert list(got.token2id.items()) == list(ref.token2id.items())
+        assert list(got.dfs.items()) == list(ref.dfs.items()) and list(got.cfs.items()) == list(ref.cfs.items())
+        assert (got.num_docs, got.num_pos, got.num_nnz) == (ref.num_docs, ref.num_pos, ref.num_nnz)

@@ -220,6 +220,52 @@ class PreparedCorpus:
 _PRUNE_AT = 2000000   # gensim Dictionary(documents)'s default prune_at
 
 
+def _dictionary_from_ids(tokens: list[str], parts: list[np.ndarray], ids_after: list[int],
+                         chunk_tokens: int = 4_000_000) -> Any:
+    """The gensim ``Dictionary`` that ``doc2bow(doc, allow_update=True)`` over the documents
+    builds (with no pruning), from their token-id sequences ``parts`` (ids numbered in order
+    of first occurrence, ``tokens[id]`` the token; ``ids_after[d]``: ids made up to document
+    ``d``): the same ``token2id`` (gensim numbers the new tokens of each document in sorted
+    order), ``dfs`` / ``cfs`` (in the same key order too: first occurrence), ``num_docs``,
+    ``num_pos`` and ``num_nnz``, counted with numpy over runs of documents instead of a
+    Python loop over every token."""
+    from gensim.corpora import Dictionary
+
+    V = len(tokens)
+    cfs = np.zeros(V, dtype=np.int64)
+    dfs = np.zeros(V, dtype=np.int64)
+    nnz = num_pos = 0
+    lo = 0
+    while lo < len(parts):
+        hi, size = lo, 0
+        while hi < len(parts) and (hi == lo or size + len(parts[hi]) <= chunk_tokens):
+            size += len(parts[hi])
+            hi += 1
+        run = parts[lo:hi]
+        seq = np.concatenate(run) if run else np.zeros(0, dtype=np.int32)
+        doc = np.repeat(np.arange(len(run), dtype=np.int64), [len(p) for p in run])
+        keys, counts = np.unique(doc * max(V, 1) + seq, return_counts=True)  # (document, id) pairs
+        ids = keys % max(V, 1)
+        cfs += np.bincount(ids, weights=counts, minlength=V).astype(np.int64)
+        dfs += np.bincount(ids, minlength=V)
+        nnz += len(keys)
+        num_pos += size
+        lo = hi
+    first_doc = np.searchsorted(np.asarray(ids_after, dtype=np.int64), np.arange(V), side="right")
+    order = sorted(range(V), key=lambda i: (first_doc[i], tokens[i]))
+    gid = np.empty(V, dtype=np.int64)
+    gid[order] = np.arange(V)
+    dictionary = Dictionary()
+    dictionary.token2id = {tokens[i]: g for g, i in enumerate(order)}
+    keys_g = gid.tolist()
+    dictionary.cfs = dict(zip(keys_g, cfs.tolist()))
+    dictionary.dfs = dict(zip(keys_g, dfs.tolist()))
+    dictionary.num_docs = len(parts)
+    dictionary.num_pos = num_pos
+    dictionary.num_nnz = nnz
+    return dictionary
+
+
 def _stream_dictionary(data: Any, unit: str, cache_dir: Any, batch_size: int, no_below: int, no_above: float,
                        keep_n: int | None, kw: dict) -> tuple[Any, CorpusArrays, dict]:
     """One pass over the token cache: the gensim Dictionary (built exactly as
@@ -229,10 +275,10 @@ def _stream_dictionary(data: Any, unit: str, cache_dir: Any, batch_size: int, no
 
     from ..tokenize import iter_unit_tokens
 
-    dictionary = Dictionary()
-    index: dict[str, int] = {}          # our own token numbering, independent of gensim pruning
+    index: dict[str, int] = {}          # our own token numbering (first occurrence order)
     parts: list[np.ndarray] = []
     lengths: list[int] = []
+    ids_after: list[int] = []  # ids made up to each unit
     t_tokens = t_dict = 0.0
     it = iter(iter_unit_tokens(data, unit, batch_size=batch_size, cache_dir=cache_dir, **kw))
     while True:
@@ -242,14 +288,21 @@ def _stream_dictionary(data: Any, unit: str, cache_dir: Any, batch_size: int, no
         t_tokens += t1 - t0
         if toks is None:
             break
-        if len(dictionary) > _PRUNE_AT:
-            dictionary.filter_extremes(no_below=0, no_above=1.0, keep_n=_PRUNE_AT)
-        dictionary.doc2bow(toks, allow_update=True)
         parts.append(np.fromiter((index[w] if w in index else index.setdefault(w, len(index)) for w in toks),
                                  dtype=np.int32, count=len(toks)))
         lengths.append(len(toks))
+        ids_after.append(len(index))
         t_dict += time.perf_counter() - t1
     t0 = time.perf_counter()
+    tokens = list(index)
+    if len(tokens) <= _PRUNE_AT:  # gensim never prunes: its Dictionary counted from the id sequences
+        dictionary = _dictionary_from_ids(tokens, parts, ids_after)
+    else:  # gensim prunes while it builds: replay its own per-document updates
+        dictionary = Dictionary()
+        for part in parts:
+            if len(dictionary) > _PRUNE_AT:
+                dictionary.filter_extremes(no_below=0, no_above=1.0, keep_n=_PRUNE_AT)
+            dictionary.doc2bow([tokens[i] for i in part.tolist()], allow_update=True)
     n = dictionary.num_docs
     if n >= 2:
         dictionary.filter_extremes(no_below=min(no_below, n), no_above=no_above, keep_n=keep_n)
