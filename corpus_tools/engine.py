@@ -52,7 +52,15 @@ def _ray_init(ray, workers: int, address: str | None) -> None:
         # monitor). No ray.init option changes this: configure_logging, small
         # object_store_memory, _temp_dir, usage stats off, enable_metrics_collection=False
         # were all measured with no effect. Worker prestart is already the default.
-        ray.init(num_cpus=max(1, workers), ignore_reinit_error=True, log_to_driver=False, include_dashboard=False)
+        try:
+            ray.init(num_cpus=max(1, workers), ignore_reinit_error=True, log_to_driver=False,
+                     include_dashboard=False)
+        except ValueError as exc:
+            # Ray's own rule: without an address, ray.init joins a cluster already running on
+            # this machine (`ray start --head`), and then refuses num_cpus; join it as it is
+            if "existing cluster" not in str(exc):
+                raise
+            ray.init(ignore_reinit_error=True, log_to_driver=False)
 
 
 def run_tasks(fn: Callable[[Any], Any], items: Iterable[Any], *, engine: str = "local", workers: int = 1,
@@ -91,7 +99,7 @@ class _NoPandas:
 
 
 def _arrow_without_pandas() -> None:
-    """Pool worker start: settle pyarrow's lazy pandas check without importing pandas.
+    """Pool (and Ray) worker start: settle pyarrow's lazy pandas check without importing pandas.
 
     The first ``pa.array(list)`` of a process imports pandas (~0.35 s here), only to ask
     whether the list is a pandas object. Task code converts lists and NumPy arrays only, so
@@ -101,8 +109,10 @@ def _arrow_without_pandas() -> None:
     convert the Series as a plain sequence: no task does that.)"""
     import sys
 
-    if "pandas" in sys.modules:
+    global _ARROW_SETTLED
+    if _ARROW_SETTLED or "pandas" in sys.modules:
         return
+    _ARROW_SETTLED = True
     try:
         import pyarrow as pa
     except ImportError:  # pragma: no cover - a core dependency
@@ -115,14 +125,24 @@ def _arrow_without_pandas() -> None:
         sys.meta_path.remove(blocker)
 
 
+_ARROW_SETTLED = False
+
+
+def _in_ray_worker(fn: Callable[[Any], Any], item: Any) -> Any:
+    """A task on a Ray worker: Ray has no pool initializer, so the worker settles pyarrow's
+    pandas check at its first task (a fresh Ray worker imported pandas there: ~0.2 s each)."""
+    _arrow_without_pandas()
+    return fn(item)
+
+
 def _run_ray(fn, items, workers, address, while_running=None):
     import ray
 
     with session("ray", workers, address):  # joins a running Ray, else starts one for this call
-        remote = ray.remote(fn)
+        remote = ray.remote(_in_ray_worker)
         cpus = int(ray.cluster_resources().get("CPU", workers) or workers)
         # in order; tasks run concurrently on the cluster, a bounded number submitted ahead
-        yield from _windowed(remote.remote, ray.get, items, IN_FLIGHT_PER_WORKER * max(workers, cpus),
+        yield from _windowed(lambda it: remote.remote(fn, it), ray.get, items, IN_FLIGHT_PER_WORKER * max(workers, cpus),
                              while_running)
 
 

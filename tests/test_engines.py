@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from corpus_tools.engine import run_tasks
+from corpus_tools.engine import run_tasks, session
 from corpus_tools.ingest.pipeline import ingest
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -73,16 +73,29 @@ def test_resume_identical(small_corpus, local_one, tmp_path):
         assert got[name] == local_one[name], f"{name} differs after resuming"
 
 
+def _arrow_imported_pandas(_: int) -> bool:
+    import pyarrow as pa
+
+    pa.array([1, 2])
+    return "pandas" in sys.modules
+
+
 def test_ray_identical(small_corpus, local_one, tmp_path):
     ray = pytest.importorskip("ray")
     if ray.is_initialized():  # pragma: no cover - another test left Ray running
         ray.shutdown()
     out = tmp_path / "corpus"
-    ingest(small_corpus, out, workers=2, engine="ray", resume=False)
+    with session("ray", workers=2):
+        ingest(small_corpus, out, workers=2, engine="ray", resume=False)
+        assert ray.is_initialized(), "a Ray that was running is left running"
+        # Ray workers settle pyarrow's pandas check without importing pandas (~0.2 s each);
+        # the probe is pickled by value (Ray's workers cannot import this test module)
+        ray.cloudpickle.register_pickle_by_value(sys.modules[__name__])
+        assert list(run_tasks(_arrow_imported_pandas, range(4), engine="ray", workers=2)) == [False] * 4
+    assert not ray.is_initialized(), "the engine shuts down the Ray it started"
     got = _outputs(out)
     for name in OUTPUTS:
         assert got[name] == local_one[name], f"{name} differs between local and Ray"
-    assert not ray.is_initialized(), "the engine shuts down the Ray it started"
 
 
 def _square(x: int) -> int:
@@ -160,7 +173,7 @@ def test_warm_up_loads_what_workers_would_load():
 
 _POOL_PANDAS_CHECK = """
 import sys
-from corpus_tools.engine import run_tasks
+from corpus_tools.engine import run_tasks, session
 
 def task(_):
     import pyarrow as pa
@@ -184,3 +197,29 @@ def test_pool_workers_convert_lists_without_importing_pandas():
 
     out = subprocess.run([sys.executable, "-c", _POOL_PANDAS_CHECK], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == str([(False, False, 2, "large_string")] * 2)
+
+
+def test_ray_without_address_joins_a_cluster_already_running():
+    """``ray.init(num_cpus=...)`` raises when `ray start --head` already runs on this machine
+    (Ray then joins that cluster, which refuses num_cpus): the engine joins it as it is."""
+    import corpus_tools.engine as eng
+
+    calls: list[dict] = []
+
+    class FakeRay:
+        @staticmethod
+        def init(**kw):
+            calls.append(kw)
+            if "num_cpus" in kw:
+                raise ValueError("When connecting to an existing cluster, num_cpus and num_gpus must not be provided.")
+
+    eng._ray_init(FakeRay, 2, None)
+    assert calls[0]["num_cpus"] == 2 and "num_cpus" not in calls[1] and "address" not in calls[1]
+
+    class OtherError(FakeRay):
+        @staticmethod
+        def init(**kw):
+            raise ValueError("object_store_memory too small")
+
+    with pytest.raises(ValueError, match="too small"):
+        eng._ray_init(OtherError, 2, None)
