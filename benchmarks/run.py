@@ -2,7 +2,8 @@
 
     python benchmarks/run.py                       # 10MB, 1 and 2 workers, Ray at 10MB
     python benchmarks/run.py --sizes 10MB,100MB --ray-size 100MB
-    python benchmarks/run.py --sizes 10MB,100MB,1GB --ray-size 100MB     # with the 1 GB run (~14 min on 2 cores)
+    python benchmarks/run.py --sizes 10MB,100MB,1GB --ray-size 100MB     # with the 1 GB run (~10-14 min on 2 cores)
+    python benchmarks/run.py --sizes 10MB,100MB,1GB --ray-size 100MB,1GB # Ray's fixed cost against a long job too
 
 For every size the corpus is generated first (``benchmarks/generate.py``, seed ``--seed``,
 kept in ``benchmarks/data/<size>``; generated once and reused). Every measured step runs
@@ -17,7 +18,7 @@ figure the way it is for a user, and memory is measured per step:
 Steps per size: ``ingest`` (templates count → clean/split → merge + sections) with the
 local engine and 1 / 2 workers; ``tokenize`` (``corpus_tools.tokenize.fill_token_cache``, as ``corpus-tools tokenize``,
 cold token cache, then warm) with 1 / 2 workers; end to end = ingest + tokenize (sum of
-the two steps' wall times). At ``--ray-size``: ``engine="ray"`` with 2 CPUs, once as a user
+the two steps' wall times). At each ``--ray-size``: ``engine="ray"`` with 2 CPUs, once as a user
 runs it (the engine starts Ray itself) and once as a new job on a cluster that is already up
 (``ray start --head``, waited on until idle, then the job with ``address="auto"``; the job's
 own driver process, connection and Ray worker start-up are in its time, the cluster's start
@@ -427,11 +428,15 @@ def machine_info() -> dict:
     try:
         commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True,
                                 text=True).stdout.strip() or None
+        # tracked files changed since that commit (this run's own result files aside)
+        dirty = bool(subprocess.run(["git", "status", "--porcelain", "--untracked-files=no", "--", ".",
+                                     ":!benchmarks/RESULTS.md", ":!benchmarks/results.json"], cwd=ROOT,
+                                    capture_output=True, text=True).stdout.strip())
     except OSError:
-        commit = None
+        commit, dirty = None, False
     return {"cpu": cpu, "cores": os.cpu_count(), "affinity": len(os.sched_getaffinity(0)), "ram_gb": ram,
             "python": platform.python_version(), "platform": platform.platform(), "versions": vers,
-            "git_commit": commit, "date": _dt.datetime.now().astimezone().isoformat(timespec="seconds")}
+            "git_commit": commit, "git_dirty": dirty, "date": _dt.datetime.now().astimezone().isoformat(timespec="seconds")}
 
 
 def size_label(n: int) -> str:
@@ -545,7 +550,8 @@ def run(args: argparse.Namespace) -> dict:
 
     sizes = [parse_size(s) for s in args.sizes.split(",") if s.strip()]
     workers = [int(w) for w in args.workers.split(",")]
-    ray_size = None if args.ray_size.lower() == "none" else parse_size(args.ray_size)
+    ray_sizes = set() if args.ray_size.lower() == "none" else {parse_size(x) for x in args.ray_size.split(",")
+                                                               if x.strip()}
     data_root, out_root = Path(args.data_dir), Path(args.out_dir)
     results: dict = {"machine": machine_info(), "args": vars(args), "sizes": {}, "runs": []}
     try:
@@ -563,7 +569,7 @@ def run(args: argparse.Namespace) -> dict:
         n_pages, n_bytes = _dir_bytes(data)
         results["sizes"][label] = {"pages": n_pages, "bytes": n_bytes, "data": str(data)}
         try:
-            _run_size(results, args, label, data, n_pages, n_bytes, workers, ray_size == size and have_ray,
+            _run_size(results, args, label, data, n_pages, n_bytes, workers, size in ray_sizes and have_ray,
                       out_root, log)
         except RuntimeError as exc:  # a failed step: keep what was measured, record the error
             log(f"{label}: FAILED: {exc}")
@@ -623,7 +629,7 @@ def render(results: dict) -> str:
              f"Machine: {m['cpu']}, {m['cores']} cores ({m['affinity']} usable), {m['ram_gb']} GB RAM; "
              f"Python {m['python']} on {m['platform']}.  ",
              "Libraries: " + ", ".join(f"{k} {val}" for k, val in v.items() if val) + ".  ",
-             f"Date: {m['date']}; commit {m['git_commit']} (+ uncommitted work); "
+             f"Date: {m['date']}; commit {m['git_commit']}{' (+ uncommitted changes)' if m.get('git_dirty') else ''}; "
              f"command: `python benchmarks/run.py {' '.join(sys.argv[1:]) if sys.argv[1:] else ''}`.".rstrip(), "",
              "Corpora (benchmarks/generate.py, seed "
              f"{results['args']['seed']}): " + "; ".join(
@@ -774,7 +780,8 @@ def main(argv: list[str] | None = None) -> int:
                                  formatter_class=argparse.RawDescriptionHelpFormatter, epilog=__doc__)
     ap.add_argument("--sizes", default="10MB", help="comma-separated corpus sizes (default 10MB)")
     ap.add_argument("--workers", default="1,2", help="worker counts for the local engine (default 1,2)")
-    ap.add_argument("--ray-size", default="10MB", help="size at which to run the Ray engine, or 'none'")
+    ap.add_argument("--ray-size", default="10MB",
+                    help="comma-separated sizes at which to run the Ray engine, or 'none'")
     ap.add_argument("--seed", type=int, default=1)
     ap.add_argument("--baseline-mb", type=float, default=10.0, help="text sample for the bare baselines")
     ap.add_argument("--stage-mb", type=float, default=10.0, help="pages for the per-stage timing")
