@@ -32,14 +32,16 @@ def session(engine: str = "local", workers: int = 1, address: str | None = None)
         import ray
     except ImportError as exc:  # pragma: no cover - optional extra
         raise RuntimeError("the Ray engine needs the `ray` extra: pip install 'corpus-tools[ray]'") from exc
+    global _OWN_RAY_JOB
     started = False
     if not ray.is_initialized():
         _ray_init(ray, workers, address)
-        started = True
+        started = _OWN_RAY_JOB = True
     try:
         yield
     finally:
         if started:
+            _OWN_RAY_JOB = False
             ray.shutdown()
 
 
@@ -126,12 +128,16 @@ def _arrow_without_pandas() -> None:
 
 
 _ARROW_SETTLED = False
+_OWN_RAY_JOB = False  # this process connected to Ray (the job's workers run only our tasks)
 
 
-def _in_ray_worker(fn: Callable[[Any], Any], item: Any) -> Any:
-    """A task on a Ray worker: Ray has no pool initializer, so the worker settles pyarrow's
-    pandas check at its first task (a fresh Ray worker imported pandas there: ~0.2 s each)."""
-    _arrow_without_pandas()
+def _in_ray_worker(fn: Callable[[Any], Any], item: Any, settle_arrow: bool) -> Any:
+    """A task on a Ray worker. Ray has no pool initializer, so in a job of our own the worker
+    settles pyarrow's pandas check at its first task (a fresh Ray worker imported pandas
+    there: ~0.2 s each). In a job the caller started (``ray.init`` in a notebook) the
+    workers also run the caller's tasks, so they are left as they are."""
+    if settle_arrow:
+        _arrow_without_pandas()
     return fn(item)
 
 
@@ -139,11 +145,11 @@ def _run_ray(fn, items, workers, address, while_running=None):
     import ray
 
     with session("ray", workers, address):  # joins a running Ray, else starts one for this call
-        remote = ray.remote(_in_ray_worker)
+        remote, settle = ray.remote(_in_ray_worker), _OWN_RAY_JOB
         cpus = int(ray.cluster_resources().get("CPU", workers) or workers)
         # in order; tasks run concurrently on the cluster, a bounded number submitted ahead
-        yield from _windowed(lambda it: remote.remote(fn, it), ray.get, items, IN_FLIGHT_PER_WORKER * max(workers, cpus),
-                             while_running)
+        yield from _windowed(lambda it: remote.remote(fn, it, settle), ray.get, items,
+                             IN_FLIGHT_PER_WORKER * max(workers, cpus), while_running)
 
 
 def batched(items: Iterable[Any], n: int) -> Iterator[list[Any]]:

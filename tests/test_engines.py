@@ -199,6 +199,18 @@ def test_pool_workers_convert_lists_without_importing_pandas():
     assert out.stdout.strip() == str([(False, False, 2, "large_string")] * 2)
 
 
+def test_ray_workers_of_a_job_the_caller_started_are_left_as_they_are(monkeypatch):
+    """Only in a Ray job this package connected do the workers settle pyarrow's pandas check
+    without pandas; a caller's own ``ray.init`` job runs the caller's tasks on the same
+    workers, where ``pa.array(Series)`` must keep converting as pandas."""
+    import corpus_tools.engine as eng
+
+    settled: list[int] = []
+    monkeypatch.setattr(eng, "_arrow_without_pandas", lambda: settled.append(1))
+    assert eng._in_ray_worker(_square, 3, False) == 9 and settled == []
+    assert eng._in_ray_worker(_square, 3, True) == 9 and settled == [1]
+
+
 def test_ray_without_address_joins_a_cluster_already_running():
     """``ray.init(num_cpus=...)`` raises when `ray start --head` already runs on this machine
     (Ray then joins that cluster, which refuses num_cpus): the engine joins it as it is."""
