@@ -485,8 +485,6 @@ def ray_cluster(cpus: int, settle_s: float = 60.0):
         subprocess.run([ray_cli, "stop", "--force"], capture_output=True)
 
 
-
-
 def _run_size(results, args, label, data, n_pages, n_bytes, workers, with_ray, out_root, log) -> None:
     ingest_runs = {}
     for w in workers:
