@@ -4,6 +4,8 @@
     python benchmarks/run.py --sizes 10MB,100MB --ray-size 100MB
     python benchmarks/run.py --sizes 10MB,100MB,1GB --ray-size 100MB     # with the 1 GB run (~10-14 min on 2 cores)
     python benchmarks/run.py --sizes 10MB,100MB,1GB --ray-size 100MB,1GB # Ray's fixed cost against a long job too
+    python benchmarks/run.py --sizes 10MB,100MB,1GB --ray-size 100MB,1GB --repeat 3 --repeat-max 100MB
+        # every step of 10 MB and 100 MB three times, interleaved: each row is the median run
 
 For every size the corpus is generated first (``benchmarks/generate.py``, seed ``--seed``,
 kept in ``benchmarks/data/<size>``; generated once and reused). Every measured step runs
@@ -485,62 +487,89 @@ def ray_cluster(cpus: int, settle_s: float = 60.0):
         subprocess.run([ray_cli, "stop", "--force"], capture_output=True)
 
 
-def _run_size(results, args, label, data, n_pages, n_bytes, workers, with_ray, out_root, log) -> None:
-    ingest_runs = {}
-    for w in workers:
-        out = out_root / label / f"local-w{w}"
-        log(f"{label}: ingest local workers={w}")
-        r = measure("ingest", {"data": str(data), "out": str(out), "workers": w, "engine": "local"})
-        r.update(size=label, step="ingest", engine="local", workers=w, bytes=n_bytes, pages=n_pages)
-        results["runs"].append(r)
-        ingest_runs[w] = r
+def _median_run(runs: list[dict], key: str) -> dict:
+    """The run with the median ``key`` (the lower middle one of an even number), with every
+    run's ``key`` kept in ``<key>_runs``."""
+    chosen = dict(sorted(runs, key=lambda r: r[key])[(len(runs) - 1) // 2])
+    chosen[f"{key}_runs"] = [r[key] for r in runs]
+    return chosen
+
+
+def _run_size(results, args, label, data, n_pages, n_bytes, workers, with_ray, out_root, log,
+              repeat: int = 1) -> None:
+    """Every step of one size, ``repeat`` times interleaved (each round runs every step once,
+    so a machine that slows down for a while slows all of them); each row is the median run."""
     ref_corpus = out_root / label / f"local-w{workers[0]}"
+    # (name, step, params, row fields, median key, cluster cpus for a job on a running Ray)
+    jobs: list[tuple[str, str, dict, dict, str, int | None]] = []
     for w in workers:
-        log(f"{label}: tokenize workers={w}")
-        try:
-            r = measure("tokenize", {"corpus": str(ref_corpus), "workers": w})
-        except RuntimeError as exc:
-            log(f"tokenize failed: {exc}")
-            continue
-        r.update(size=label, step="tokenize", engine="local", workers=w, bytes=r["text_bytes"], pages=n_pages)
-        results["runs"].append(r)
-        ing = ingest_runs[w]
-        e2e = {"size": label, "step": "end to end (ingest + tokenize)", "engine": "local", "workers": w,
-               "bytes": n_bytes, "pages": n_pages, "wall_s": ing["wall_s"] + r["seconds_cold"],
-               "peak_rss_tree_mb": max(ing["peak_rss_tree_mb"], r["peak_rss_tree_mb"]),
-               "max_rss_mb": max(ing["max_rss_mb"], r["max_rss_mb"]),
-               "cpu_s": ing["cpu_s"] + r["cpu_s"],
-               "other_cpu_pct": max((x for x in (ing["other_cpu_pct"], r["other_cpu_pct"]) if x is not None),
-                                    default=None)}
-        results["runs"].append(e2e)
+        jobs.append((f"ingest local workers={w}", "ingest",
+                     {"data": str(data), "out": str(out_root / label / f"local-w{w}"), "workers": w, "engine": "local"},
+                     {"step": "ingest", "engine": "local", "workers": w}, "wall_s", None))
+    for w in workers:  # after the ingest runs of the round: they (re)write the reference corpus
+        jobs.append((f"tokenize workers={w}", "tokenize", {"corpus": str(ref_corpus), "workers": w},
+                     {"step": "tokenize", "engine": "local", "workers": w}, "seconds_cold", None))
     try:
         import rjieba  # noqa: F401
 
-        log(f"{label}: by-hand reference pipeline (1 process)")
-        r = measure("by_hand", {"data": str(data), "out": str(out_root / label / "by-hand")})
-        r.update(size=label, step=BY_HAND, engine="one process", workers=1, bytes=n_bytes, pages=n_pages)
-        results["runs"].append(r)
+        jobs.append(("by-hand reference pipeline (1 process)", "by_hand",
+                     {"data": str(data), "out": str(out_root / label / "by-hand")},
+                     {"step": BY_HAND, "engine": "one process", "workers": 1}, "wall_s", None))
     except ImportError:
         pass
     if with_ray:
         w = max(workers)
-        out = out_root / label / f"ray-w{w}"
-        log(f"{label}: ingest ray workers={w} (the engine starts and stops Ray)")
-        r = measure("ingest", {"data": str(data), "out": str(out), "workers": w, "engine": "ray"})
-        r.update(size=label, step="ingest", engine="ray", workers=w, bytes=n_bytes, pages=n_pages)
+        jobs.append((f"ingest ray workers={w} (the engine starts and stops Ray)", "ingest",
+                     {"data": str(data), "out": str(out_root / label / f"ray-w{w}"), "workers": w, "engine": "ray"},
+                     {"step": "ingest", "engine": "ray", "workers": w}, "wall_s", None))
+        jobs.append((f"ingest ray workers={w} (a new job on a running cluster)", "ingest",
+                     {"data": str(data), "out": str(out_root / label / f"ray-w{w}-cluster"), "workers": w,
+                      "engine": "ray", "address": "auto"},
+                     {"step": "ingest", "engine": RAY_RUNNING, "workers": w}, "wall_s", w))
+    runs: dict[str, list[dict]] = {name: [] for name, *_ in jobs}
+    for rnd in range(repeat):
+        for name, step, params, _, _, cluster in jobs:
+            log(f"{label}: {name}" + (f" [round {rnd + 1}/{repeat}]" if repeat > 1 else ""))
+            try:
+                if cluster:
+                    with ray_cluster(cluster) as started_s:
+                        r = measure(step, params)
+                    r["ray_start_s"] = started_s
+                else:
+                    r = measure(step, params)
+            except RuntimeError as exc:
+                if step != "tokenize":
+                    raise
+                log(f"tokenize failed: {exc}")
+                continue
+            runs[name].append(r)
+    chosen: dict[str, dict] = {}
+    for name, step, _, fields, key, _ in jobs:
+        if not runs[name]:
+            continue
+        r = chosen[name] = _median_run(runs[name], key)
+        r.update(size=label, bytes=r["text_bytes"] if step == "tokenize" else n_bytes, pages=n_pages, **fields)
+    for name, *_ in jobs:  # rows in the order of the table: ingest, tokenize + end to end, by hand, Ray
+        if name not in chosen:
+            continue
+        r = chosen[name]
         results["runs"].append(r)
-        log(f"{label}: ingest ray workers={w} (a new job on a running cluster)")
-        with ray_cluster(w) as started_s:
-            r = measure("ingest", {"data": str(data), "out": str(out_root / label / f"ray-w{w}-cluster"),
-                                   "workers": w, "engine": "ray", "address": "auto"})
-        r.update(size=label, step="ingest", engine=RAY_RUNNING, workers=w, bytes=n_bytes, pages=n_pages,
-                 ray_start_s=started_s)
-        results["runs"].append(r)
-    # same bytes whatever the engine / workers?
-    tables = {f"{r['engine']}-w{r['workers']}": r["tables"] for r in results["runs"]
-              if r["size"] == label and r["step"] == "ingest"}
-    results["sizes"][label]["identical_outputs"] = len({json.dumps(t, sort_keys=True)
-                                                        for t in tables.values()}) == 1
+        if r["step"] == "tokenize":
+            ing = chosen.get(f"ingest local workers={r['workers']}")
+            if ing is None:
+                continue
+            results["runs"].append({
+                "size": label, "step": "end to end (ingest + tokenize)", "engine": "local", "workers": r["workers"],
+                "bytes": n_bytes, "pages": n_pages, "wall_s": ing["wall_s"] + r["seconds_cold"],
+                "peak_rss_tree_mb": max(ing["peak_rss_tree_mb"], r["peak_rss_tree_mb"]),
+                "max_rss_mb": max(ing["max_rss_mb"], r["max_rss_mb"]),
+                "cpu_s": ing["cpu_s"] + r["cpu_s"],
+                "other_cpu_pct": max((x for x in (ing["other_cpu_pct"], r["other_cpu_pct"]) if x is not None),
+                                     default=None)})
+    # same bytes whatever the engine / workers / round?
+    tables = [r["tables"] for name, step, *_ in jobs if step == "ingest" for r in runs[name]]
+    results["sizes"][label]["identical_outputs"] = len({json.dumps(t, sort_keys=True) for t in tables}) == 1
+    results["sizes"][label]["repeat"] = repeat
 
 
 def run(args: argparse.Namespace) -> dict:
@@ -550,6 +579,7 @@ def run(args: argparse.Namespace) -> dict:
     workers = [int(w) for w in args.workers.split(",")]
     ray_sizes = set() if args.ray_size.lower() == "none" else {parse_size(x) for x in args.ray_size.split(",")
                                                                if x.strip()}
+    repeat_max = None if args.repeat_max.lower() == "all" else parse_size(args.repeat_max)
     data_root, out_root = Path(args.data_dir), Path(args.out_dir)
     results: dict = {"machine": machine_info(), "args": vars(args), "sizes": {}, "runs": []}
     try:
@@ -568,7 +598,7 @@ def run(args: argparse.Namespace) -> dict:
         results["sizes"][label] = {"pages": n_pages, "bytes": n_bytes, "data": str(data)}
         try:
             _run_size(results, args, label, data, n_pages, n_bytes, workers, size in ray_sizes and have_ray,
-                      out_root, log)
+                      out_root, log, args.repeat if repeat_max is None or size <= repeat_max else 1)
         except RuntimeError as exc:  # a failed step: keep what was measured, record the error
             log(f"{label}: FAILED: {exc}")
             results["sizes"][label]["error"] = str(exc)[-1500:]
@@ -649,6 +679,13 @@ def render(results: dict) -> str:
                      f"{fmt(r['speedup_vs_1'])} | {fmt(r['peak_rss_tree_mb'], 0)} | {fmt(r['max_rss_mb'], 0)} | "
                      f"{fmt(r['x_jieba'])} | {fmt(r.get('mb_per_cpu_s'))} | "
                      f"{fmt(r.get('other_cpu_pct'), 0)}{' %' if r.get('other_cpu_pct') is not None else ''} |")
+    spread = [(r, r.get("seconds_cold_runs") or r.get("wall_s_runs")) for r in results["runs"]]
+    spread = [(r, t) for r, t in spread if t and len(t) > 1]
+    if spread:
+        lines += ["", "Repeated steps: every step of a size ran once per round, rounds one after the other; "
+                      "each row above is the median run (the other columns are that run's). All runs, seconds:", ""]
+        lines += [f"- {r['size']} {r['step']} {r['engine']} w{r['workers']}: " + " / ".join(f"{x:.2f}" for x in t)
+                  for r, t in spread]
     lines += ["", "Ingest stage split (seconds, from the run's timings: count pass / clean+split / merge+sections):", ""]
     for r in results["runs"]:
         if r["step"] == "ingest":
@@ -780,6 +817,10 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--workers", default="1,2", help="worker counts for the local engine (default 1,2)")
     ap.add_argument("--ray-size", default="10MB",
                     help="comma-separated sizes at which to run the Ray engine, or 'none'")
+    ap.add_argument("--repeat", type=int, default=1,
+                    help="run every step this many times, interleaved, and report the median run (default 1)")
+    ap.add_argument("--repeat-max", default="all",
+                    help="largest size that is repeated; larger sizes run once (default all)")
     ap.add_argument("--seed", type=int, default=1)
     ap.add_argument("--baseline-mb", type=float, default=10.0, help="text sample for the bare baselines")
     ap.add_argument("--stage-mb", type=float, default=10.0, help="pages for the per-stage timing")
