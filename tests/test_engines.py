@@ -173,7 +173,7 @@ def test_warm_up_loads_what_workers_would_load():
 
 _POOL_PANDAS_CHECK = """
 import sys
-from corpus_tools.engine import run_tasks, session
+from corpus_tools.engine import run_tasks
 
 def task(_):
     import pyarrow as pa
