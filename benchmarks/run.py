@@ -598,7 +598,7 @@ def run(args: argparse.Namespace) -> dict:
         results["sizes"][label] = {"pages": n_pages, "bytes": n_bytes, "data": str(data)}
         try:
             _run_size(results, args, label, data, n_pages, n_bytes, workers, size in ray_sizes and have_ray,
-                      out_root, log, args.repeat if repeat_max is None or size <= repeat_max else 1)
+                      out_root, log, max(1, args.repeat) if repeat_max is None or size <= repeat_max else 1)
         except RuntimeError as exc:  # a failed step: keep what was measured, record the error
             log(f"{label}: FAILED: {exc}")
             results["sizes"][label]["error"] = str(exc)[-1500:]
