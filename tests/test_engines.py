@@ -92,6 +92,9 @@ def test_ray_identical(small_corpus, local_one, tmp_path):
         # the probe is pickled by value (Ray's workers cannot import this test module)
         ray.cloudpickle.register_pickle_by_value(sys.modules[__name__])
         assert list(run_tasks(_arrow_imported_pandas, range(4), engine="ray", workers=2)) == [False] * 4
+        # the shared argument is put in the object store once and reaches every task
+        assert list(run_tasks(_scaled, range(5), engine="ray", workers=2, shared={"factor": 2, "bonus": {}})) \
+            == [0, 2, 4, 6, 8]
     assert not ray.is_initialized(), "the engine shuts down the Ray it started"
     got = _outputs(out)
     for name in OUTPUTS:
@@ -107,6 +110,18 @@ def test_while_running_is_called_once_and_results_stay_in_order(workers):
     calls = []
     got = list(run_tasks(_square, range(7), workers=workers, while_running=lambda: calls.append(1)))
     assert got == [x * x for x in range(7)] and calls == [1]
+
+
+def _scaled(x: int, shared: dict) -> int:
+    return x * shared["factor"] + shared["bonus"].get(x, 0)
+
+
+@pytest.mark.parametrize("workers", [1, 2])
+def test_shared_argument_reaches_every_task(workers):
+    """``shared`` is handed to each worker once and every task gets it as its second argument."""
+    shared = {"factor": 3, "bonus": {5: 100}}
+    got = list(run_tasks(_scaled, range(9), workers=workers, shared=shared))
+    assert got == [x * 3 + (100 if x == 5 else 0) for x in range(9)]
 
 
 @pytest.mark.parametrize("workers", [2, 3])

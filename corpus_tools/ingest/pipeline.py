@@ -455,11 +455,12 @@ def _known_results(work: Path) -> dict[str, Locator]:
     return keys
 
 
-def _process_shard(args: tuple[list[Source], frozenset[bytes], IngestConfig, str]) -> list[Locator]:
+def _process_shard(shard: list[Source], shared: tuple[frozenset[bytes], IngestConfig, str]) -> list[Locator]:
     """Task of the apply pass: clean a shard of pages and write the results of those not
     already kept (from an earlier or interrupted run) into one pack. Returns each page's
-    locator, in shard order."""
-    shard, templates, config, work = args
+    locator, in shard order. ``shared`` (templates, config, work directory) is the same for
+    every task: handed to each worker once."""
+    templates, config, work = shared
     work_p = Path(work)
     known = _known_results(work_p)
     fresh: list[tuple[str, dict]] = []  # (key, rows) for this task's pack
@@ -704,7 +705,7 @@ def _apply_pass(sources, shards, templates, config, work, engine, workers, addre
 
     t0 = time.perf_counter()
     done = 0
-    for paths_ in run_tasks(_process_shard, [(sh, templates, config, str(work)) for sh in shards],
+    for paths_ in run_tasks(_process_shard, shards, shared=(templates, config, str(work)),
                             engine=engine, workers=workers, address=address):
         yield from paths_
         done += len(paths_)
