@@ -55,8 +55,8 @@ import subprocess
 import sys
 import tempfile
 import threading
-from contextlib import contextmanager
 import time
+from contextlib import contextmanager
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
@@ -487,6 +487,12 @@ def ray_cluster(cpus: int, settle_s: float = 60.0):
         subprocess.run([ray_cli, "stop", "--force"], capture_output=True)
 
 
+def time_key(step: str) -> str:
+    """The field that is a step's time: the cold cache fill for ``tokenize`` (its process
+    also times a warm run), the process wall time for every other step."""
+    return "seconds_cold" if step == "tokenize" else "wall_s"
+
+
 def _median_run(runs: list[dict], key: str) -> dict:
     """The run with the median ``key`` (the lower middle one of an even number), with every
     run's ``key`` kept in ``<key>_runs``."""
@@ -495,40 +501,45 @@ def _median_run(runs: list[dict], key: str) -> dict:
     return chosen
 
 
+def round_times(r: dict) -> list[float]:
+    """A repeated row's time in each round (its :func:`time_key`), else nothing."""
+    return r.get(f"{time_key(r['step'])}_runs") or []
+
+
 def _run_size(results, args, label, data, n_pages, n_bytes, workers, with_ray, out_root, log,
               repeat: int = 1) -> None:
     """Every step of one size, ``repeat`` times interleaved (each round runs every step once,
     so a machine that slows down for a while slows all of them); each row is the median run."""
     ref_corpus = out_root / label / f"local-w{workers[0]}"
-    # (name, step, params, row fields, median key, cluster cpus for a job on a running Ray)
-    jobs: list[tuple[str, str, dict, dict, str, int | None]] = []
+    # (name, step, params, row fields, cluster cpus for a job on a running Ray)
+    jobs: list[tuple[str, str, dict, dict, int | None]] = []
     for w in workers:
         jobs.append((f"ingest local workers={w}", "ingest",
                      {"data": str(data), "out": str(out_root / label / f"local-w{w}"), "workers": w, "engine": "local"},
-                     {"step": "ingest", "engine": "local", "workers": w}, "wall_s", None))
+                     {"step": "ingest", "engine": "local", "workers": w}, None))
     for w in workers:  # after the ingest runs of the round: they (re)write the reference corpus
         jobs.append((f"tokenize workers={w}", "tokenize", {"corpus": str(ref_corpus), "workers": w},
-                     {"step": "tokenize", "engine": "local", "workers": w}, "seconds_cold", None))
+                     {"step": "tokenize", "engine": "local", "workers": w}, None))
     try:
         import rjieba  # noqa: F401
 
         jobs.append(("by-hand reference pipeline (1 process)", "by_hand",
                      {"data": str(data), "out": str(out_root / label / "by-hand")},
-                     {"step": BY_HAND, "engine": "one process", "workers": 1}, "wall_s", None))
+                     {"step": BY_HAND, "engine": "one process", "workers": 1}, None))
     except ImportError:
         pass
     if with_ray:
         w = max(workers)
         jobs.append((f"ingest ray workers={w} (the engine starts and stops Ray)", "ingest",
                      {"data": str(data), "out": str(out_root / label / f"ray-w{w}"), "workers": w, "engine": "ray"},
-                     {"step": "ingest", "engine": "ray", "workers": w}, "wall_s", None))
+                     {"step": "ingest", "engine": "ray", "workers": w}, None))
         jobs.append((f"ingest ray workers={w} (a new job on a running cluster)", "ingest",
                      {"data": str(data), "out": str(out_root / label / f"ray-w{w}-cluster"), "workers": w,
                       "engine": "ray", "address": "auto"},
-                     {"step": "ingest", "engine": RAY_RUNNING, "workers": w}, "wall_s", w))
+                     {"step": "ingest", "engine": RAY_RUNNING, "workers": w}, w))
     runs: dict[str, list[dict]] = {name: [] for name, *_ in jobs}
     for rnd in range(repeat):
-        for name, step, params, _, _, cluster in jobs:
+        for name, step, params, _, cluster in jobs:
             log(f"{label}: {name}" + (f" [round {rnd + 1}/{repeat}]" if repeat > 1 else ""))
             try:
                 if cluster:
@@ -544,15 +555,11 @@ def _run_size(results, args, label, data, n_pages, n_bytes, workers, with_ray, o
                 continue
             runs[name].append(r)
     chosen: dict[str, dict] = {}
-    for name, step, _, fields, key, _ in jobs:
+    for name, step, _, fields, _ in jobs:  # rows in order: ingest, tokenize + end to end, by hand, Ray
         if not runs[name]:
             continue
-        r = chosen[name] = _median_run(runs[name], key)
+        r = chosen[name] = _median_run(runs[name], time_key(step))
         r.update(size=label, bytes=r["text_bytes"] if step == "tokenize" else n_bytes, pages=n_pages, **fields)
-    for name, *_ in jobs:  # rows in the order of the table: ingest, tokenize + end to end, by hand, Ray
-        if name not in chosen:
-            continue
-        r = chosen[name]
         results["runs"].append(r)
         if r["step"] == "tokenize":
             ing = chosen.get(f"ingest local workers={r['workers']}")
@@ -566,7 +573,7 @@ def _run_size(results, args, label, data, n_pages, n_bytes, workers, with_ray, o
                 "cpu_s": ing["cpu_s"] + r["cpu_s"],
                 "other_cpu_pct": max((x for x in (ing["other_cpu_pct"], r["other_cpu_pct"]) if x is not None),
                                      default=None)})
-            a, b = ing.get("wall_s_runs", []), r.get("seconds_cold_runs", [])
+            a, b = round_times(ing), round_times(r)
             if len(a) == len(b) > 1:  # the same rounds (no tokenize run failed)
                 results["runs"][-1]["wall_s_runs"] = [x + y for x, y in zip(a, b)]
     # same bytes whatever the engine / workers / round?
@@ -626,7 +633,7 @@ def derive(results: dict) -> None:
     jieba_mbs = b["sample_bytes"] / MB / b["jieba_lcut_s"]
     results["reference_jieba_mb_s"] = jieba_mbs
     for r in results["runs"]:
-        secs = r.get("seconds_cold") if r["step"] == "tokenize" else r["wall_s"]
+        secs = r[time_key(r["step"])]
         if r["step"] == "tokenize":
             r["wall_s_process"] = r["wall_s"]
         r["seconds"] = secs
@@ -682,8 +689,7 @@ def render(results: dict) -> str:
                      f"{fmt(r['speedup_vs_1'])} | {fmt(r['peak_rss_tree_mb'], 0)} | {fmt(r['max_rss_mb'], 0)} | "
                      f"{fmt(r['x_jieba'])} | {fmt(r.get('mb_per_cpu_s'))} | "
                      f"{fmt(r.get('other_cpu_pct'), 0)}{' %' if r.get('other_cpu_pct') is not None else ''} |")
-    spread = [(r, r.get("seconds_cold_runs") or r.get("wall_s_runs")) for r in results["runs"]]
-    spread = [(r, t) for r, t in spread if t and len(t) > 1]
+    spread = [(r, round_times(r)) for r in results["runs"] if len(round_times(r)) > 1]
     if spread:
         lines += ["", "Repeated steps: every step of a size ran once per round, rounds one after the other; "
                       "each row above is the median run (the other columns are that run's). All runs, seconds:", ""]
@@ -751,8 +757,7 @@ def targets(results: dict) -> list[str]:
     def rounds(r: dict, base: dict) -> list[float]:
         """``base``'s time over ``r``'s in each round of a repeated run (paired: both ran in
         the same round), else nothing."""
-        a = base.get("seconds_cold_runs") or base.get("wall_s_runs") or []
-        z = r.get("seconds_cold_runs") or r.get("wall_s_runs") or []
+        a, z = round_times(base), round_times(r)
         return [x / y for x, y in zip(a, z)] if len(a) == len(z) > 1 else []
 
     def speedup(r: dict) -> str:
