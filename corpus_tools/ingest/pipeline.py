@@ -394,9 +394,9 @@ def warm_up(config: IngestConfig | None = None) -> None:
         pass
 
 
-def _count_shard(args: tuple[list[Source], IngestConfig]):
-    """Task of the count pass: (line keys, pages) arrays over a shard (compact: 16 bytes a line)."""
-    shard, config = args
+def _count_shard(shard: list[Source], config: IngestConfig):
+    """Task of the count pass: (line keys, pages) arrays over a shard (compact: 16 bytes a
+    line). ``config`` is the same for every task: handed to each worker once."""
     texts = (_page_text_for_keys(src, config) for src in shard)
     return boilerplate.shard_key_counts(t for t in texts if t is not None)
 
@@ -689,7 +689,7 @@ def _learn_templates(sources, shards, config, engine, workers, address, timings)
         # while pool workers count, this process loads what cleaning needs: the apply pass's
         # pool is forked afterwards and inherits it (each worker loading it took ~0.35 s)
         warm = (lambda: warm_up(config)) if engine == "local" and workers > 1 else None
-        for keys, pages in run_tasks(_count_shard, [(sh, config) for sh in shards], engine=engine,
+        for keys, pages in run_tasks(_count_shard, shards, shared=config, engine=engine,
                                      workers=workers, address=address, while_running=warm):
             counts.add(keys, pages)
         templates = boilerplate.template_keys(counts, len(sources), config.template_min_pages)
