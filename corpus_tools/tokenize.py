@@ -264,17 +264,23 @@ class Segmenter:
         self.hmm = bool(hmm)
         self.backend = _resolve_backend(backend)
         self._tok: Any = None
+        self._fp: tuple[int, str] | None = None
         self._lock = threading.Lock()
 
     @property
     def fingerprint(self) -> str:
-        """SHA-256 of the dictionary contents + settings: the token-cache key."""
+        """SHA-256 of the dictionary contents + settings: the token-cache key. Computed once
+        (~12 ms with the shipped dictionary) and kept, also through pickling."""
+        if self._fp is not None and self._fp[0] == CACHE_FORMAT_VERSION:
+            return self._fp[1]
         payload = {
             "v": CACHE_FORMAT_VERSION, "backend": self.backend, "hmm": self.hmm,
             "jieba": _jieba_version(),
             "entries": [list(e) for e in self.entries],
         }
-        return hashlib.sha256(json.dumps(payload, ensure_ascii=False, sort_keys=True).encode()).hexdigest()
+        fp = hashlib.sha256(json.dumps(payload, ensure_ascii=False, sort_keys=True).encode()).hexdigest()
+        self._fp = (CACHE_FORMAT_VERSION, fp)
+        return fp
 
     def _build(self) -> Any:
         if self.backend == "rjieba":
@@ -319,6 +325,7 @@ class Segmenter:
         return d
 
     def __setstate__(self, d: dict) -> None:
+        d.setdefault("_fp", None)
         self.__dict__.update(d)
         self._lock = threading.Lock()
 
@@ -764,14 +771,16 @@ def _iter_unit_texts(data: Any, unit: str) -> Iterator[str]:
 SHARDS = 16  # texts to segment are cut into about this many shards (one cache part each) ...
 SHARD_MIN_CHARS = 500_000  # ... of at least this many characters
 SHARD_MAX_CHARS = 10_000_000  # ... and at most this many
+TAIL_SHARE = 4  # the last 1/TAIL_SHARE of the characters goes in shards TAIL_SHARE times smaller, so
+# that the workers finish together (16 equal shards on 2 workers left one idle for up to a shard)
 
 
 @dataclass(frozen=True)
 class _Shard:
     """One task: segment these rows of a documents file (or these texts) into one new cache
-    part; ``shas``: their keys, when the parent has hashed them already."""
+    part; ``shas``: their keys, when the parent has hashed them already. (The segmenter is
+    the tasks' shared argument: handed to each worker once.)"""
     cache_root: str
-    segmenter: Segmenter
     path: str | None = None
     rows: tuple[int, ...] = ()
     texts: tuple[str, ...] = ()
@@ -786,11 +795,11 @@ def _worker_segmenter(seg: Segmenter) -> Segmenter:
     return _WORKER_SEGS.setdefault(seg.fingerprint, seg)
 
 
-def _run_shard(shard: _Shard) -> dict:
+def _run_shard(shard: _Shard, segmenter: Segmenter) -> dict:
     """Segment one shard and write its cache part; returns counts only."""
     from itertools import islice
 
-    seg = _worker_segmenter(shard.segmenter)
+    seg = _worker_segmenter(segmenter)
     texts = (t for _, t in _iter_doc_texts(shard.path, shard.rows)) if shard.path else iter(shard.texts)
     shas = iter(shard.shas)
     w = TokenCache(shard.cache_root, seg).writer()
@@ -817,18 +826,25 @@ def _shard_target(total_chars: int) -> int:
 def _shard_rows(rows: Sequence[int], sizes: Sequence[int]) -> list[tuple[int, ...]]:
     """Consecutive runs of ``rows`` of about equal text size; depends only on the data
     (not on the number of workers), so every run writes the same parts."""
-    return list(_runs(zip(rows, sizes), _shard_target(sum(sizes))))
+    total = sum(sizes)
+    return list(_runs(zip(rows, sizes), _shard_target(total), total))
 
 
-def _runs(rows_sizes: Iterable[tuple[int, int]], target: int) -> Iterator[tuple[int, ...]]:
+def _runs(rows_sizes: Iterable[tuple[int, int]], target: int, total: int = 0) -> Iterator[tuple[int, ...]]:
     """Consecutive runs of the rows, each closed once its sizes reach ``target`` (the last
-    one may be smaller); yielded as they close."""
+    one may be smaller); yielded as they close. Past the first ``total - total/TAIL_SHARE``
+    characters (``total``: all the characters, when known) the target is ``TAIL_SHARE`` times
+    smaller: small shards last, so no worker waits long for the others. Still a function of
+    the data only."""
     cur: list[int] = []
-    size = 0
+    size = seen = 0
+    tail_from = total - total // TAIL_SHARE if total else None
+    small = max(1, target // TAIL_SHARE)
     for row, n in rows_sizes:
         cur.append(row)
         size += n
-        if size >= target:
+        seen += n
+        if size >= (target if tail_from is None or seen < tail_from else small):
             yield tuple(cur)
             cur, size = [], 0
     if cur:
@@ -847,10 +863,11 @@ def _total_chars(path: str | os.PathLike) -> int:
     return sum(len(t) for _, t in _iter_doc_texts(path))
 
 
-def _run_shards(shards: Iterable[_Shard], workers: int, engine: str, address: str | None = None) -> list[dict]:
+def _run_shards(shards: Iterable[_Shard], seg: Segmenter, workers: int, engine: str,
+                address: str | None = None) -> list[dict]:
     from .engine import run_tasks
 
-    return list(run_tasks(_run_shard, shards, engine=engine, workers=workers, address=address))
+    return list(run_tasks(_run_shard, shards, shared=seg, engine=engine, workers=workers, address=address))
 
 
 def segment_texts(texts: Sequence[str], segmenter: Segmenter, cache_root: str | os.PathLike | None = None,
@@ -886,9 +903,9 @@ def _segment_in_workers(texts: list[str], seg: Segmenter, cache: TokenCache | No
     with nullcontext() if cache else tempfile.TemporaryDirectory(prefix="corpus-tools-tokens-") as tmp:
         target = cache or TokenCache(tmp, seg)
         target.ensure_dir()
-        shards = [_Shard(str(target.root), seg, texts=tuple(texts[i] for i in rows))
+        shards = [_Shard(str(target.root), texts=tuple(texts[i] for i in rows))
                   for rows in _shard_rows(range(len(texts)), [len(t) for t in texts])]
-        _run_shards(shards, workers, "local")
+        _run_shards(shards, seg, workers, "local")
         target.maybe_compact()
         return target.get_many(text_sha(t) for t in texts)
 
@@ -941,7 +958,8 @@ def fill_token_cache(data: Any, unit: str = "document", cache_dir: Any = "auto",
 
     The parent streams the texts (``batch_size`` rows at a time for documents of a corpus;
     sections and DataFrames go through ``as_units``), hashes them and cuts the uncached ones
-    into shards of about 1/16 of all the characters (from the ``n_chars`` column), handing
+    into shards of about 1/16 of all the characters (from the ``n_chars`` column; the last quarter in
+    shards four times smaller, see :func:`_runs`), handing
     each to the workers as soon as it is full; each task (:func:`corpus_tools.engine.run_tasks`,
     ``workers`` processes or Ray) reads its rows itself, segments them and writes its own
     cache part. The shards depend only on the data (and what is cached already), so any
@@ -955,10 +973,11 @@ def fill_token_cache(data: Any, unit: str = "document", cache_dir: Any = "auto",
     texts: list[str] | None = None
     if path is not None:
         units: Iterable[str] = (t for _, t in _iter_doc_texts(path, batch_size=batch_size))
-        target = _shard_target(_total_chars(path))
+        total = _total_chars(path)
     else:
         units = texts = list(_iter_unit_texts(data, unit))
-        target = _shard_target(sum(map(len, texts)))
+        total = sum(map(len, texts))
+    target = _shard_target(total)
     known = cache.index().where
     shas: list[str] = []
     seen: set[str] = set()
@@ -976,13 +995,13 @@ def fill_token_cache(data: Any, unit: str = "document", cache_dir: Any = "auto",
     def shard(rows: tuple[int, ...]) -> _Shard:
         keys = tuple(shas[r] for r in rows)
         if texts is None:
-            return _Shard(str(root), seg, str(path), rows, shas=keys)
-        return _Shard(str(root), seg, texts=tuple(texts[r] for r in rows), shas=keys)
+            return _Shard(str(root), str(path), rows, shas=keys)
+        return _Shard(str(root), texts=tuple(texts[r] for r in rows), shas=keys)
 
     # each shard is handed to the workers as soon as it is full: they segment the first ones
     # while this process still reads and hashes
-    shards = (shard(rows) for rows in _runs(uncached(), target))
-    done = _run_shards(shards, workers, engine, address)
+    shards = (shard(rows) for rows in _runs(uncached(), target, total))
+    done = _run_shards(shards, seg, workers, engine, address)
     cache.maybe_compact()
     idx = cache.index()
     n_segmented = sum(r["n_segmented"] for r in done)

@@ -382,3 +382,28 @@ def test_token_lists_round_trip_through_part_columns():
         toks, joined = seg.cut_joined(text)
         assert toks == seg.cut(text) and "".join(toks) == text
         assert joined is None or joined == "\x00".join(toks)
+
+
+def test_shards_get_smaller_for_the_last_quarter():
+    """The last quarter of the characters is cut four times finer (workers finish together);
+    every row is in exactly one shard, in order, and the cut depends only on the sizes."""
+    sizes = [10] * 400  # 4000 characters
+    shards = list(tk._runs(enumerate(sizes), 400, total=4000))
+    assert [r for s in shards for r in s] == list(range(400))
+    lengths = [len(s) for s in shards]
+    assert lengths[:7] == [40] * 7 and lengths[-10:] == [10] * 10  # 3000 chars in 400s, the last 1000 in 100s
+    assert tk._shard_rows(range(400), sizes) == list(tk._runs(enumerate(sizes), tk._shard_target(4000), 4000))
+    assert [len(s) for s in tk._runs(enumerate(sizes), 400)] == [40] * 10  # total unknown: equal shards
+
+
+def test_segmenter_fingerprint_is_computed_once_and_pickled(monkeypatch):
+    """Every shard task looked the worker's segmenter up by fingerprint (~12 ms of JSON and
+    hashing each time); it is now kept on the object, also across pickling to a worker."""
+    import pickle
+
+    seg = tk.Segmenter()
+    fp = seg.fingerprint
+    calls = []
+    monkeypatch.setattr(tk.json, "dumps", lambda *a, **k: calls.append(1) or "")
+    assert seg.fingerprint == fp and pickle.loads(pickle.dumps(seg)).fingerprint == fp
+    assert calls == []
