@@ -323,10 +323,29 @@ STEPS = {"ingest": step_ingest, "tokenize": step_tokenize, "baselines": step_bas
 
 
 # ============================================================================ measuring (parent side)
+def speed_probe(n: int = 1_000_000) -> float:
+    """Seconds of a fixed pure-Python loop (integer and string work; min of 3), timed in
+    this process just before every step: how fast the machine is at that moment. On a
+    shared host the same work took 1.0x-2.5x as long within one day, which no CPU or load
+    counter inside the machine shows."""
+    best = float("inf")
+    for _ in range(3):
+        t0 = time.perf_counter()
+        acc, text = 0, ""
+        for i in range(n):
+            acc += i & 7
+            if not i & 1023:
+                text = str(acc)[-4:] + text[:60]
+        best = min(best, time.perf_counter() - t0)
+    return best
+
+
 def measure(step: str, params: dict, timeout: float | None = None) -> dict:
     """Run one step in a subprocess; wall time, peak RSS of the process tree and the max
-    single-process RSS."""
+    single-process RSS, and the machine's speed just before (:func:`speed_probe`)."""
     import psutil
+
+    probe = speed_probe()
 
     out = tempfile.NamedTemporaryFile("w+", suffix=".json", delete=False)
     err = tempfile.NamedTemporaryFile("w+", suffix=".log", delete=False)
@@ -396,7 +415,7 @@ def measure(step: str, params: dict, timeout: float | None = None) -> dict:
     res = json.loads(text.strip().splitlines()[-1])
     busy = [x for x in others if x is not None]
     res.update(wall_s=wall, peak_rss_tree_mb=peak / MB, max_rss_mb=ru.ru_maxrss / 1024,
-               cpu_s=ru.ru_utime + ru.ru_stime,
+               cpu_s=ru.ru_utime + ru.ru_stime, probe_s=probe,
                other_cpu_pct=sum(busy) / len(busy) if busy else None)
     for f in (out.name, err.name):
         os.unlink(f)
@@ -498,6 +517,8 @@ def _median_run(runs: list[dict], key: str) -> dict:
     run's ``key`` kept in ``<key>_runs``."""
     chosen = dict(sorted(runs, key=lambda r: r[key])[(len(runs) - 1) // 2])
     chosen[f"{key}_runs"] = [r[key] for r in runs]
+    if all("probe_s" in r for r in runs):
+        chosen["probe_s_runs"] = [r["probe_s"] for r in runs]
     return chosen
 
 
@@ -573,9 +594,14 @@ def _run_size(results, args, label, data, n_pages, n_bytes, workers, with_ray, o
                 "cpu_s": ing["cpu_s"] + r["cpu_s"],
                 "other_cpu_pct": max((x for x in (ing["other_cpu_pct"], r["other_cpu_pct"]) if x is not None),
                                      default=None)})
+            if "probe_s" in ing and "probe_s" in r:  # the slower moment of the two
+                results["runs"][-1]["probe_s"] = max(ing["probe_s"], r["probe_s"])
             a, b = round_times(ing), round_times(r)
             if len(a) == len(b) > 1:  # the same rounds (no tokenize run failed)
                 results["runs"][-1]["wall_s_runs"] = [x + y for x, y in zip(a, b)]
+                pa_, pb_ = ing.get("probe_s_runs"), r.get("probe_s_runs")
+                if pa_ and pb_ and len(pa_) == len(pb_) == len(a):
+                    results["runs"][-1]["probe_s_runs"] = [max(x, y) for x, y in zip(pa_, pb_)]
     # same bytes whatever the engine / workers / round?
     tables = [r["tables"] for name, step, *_ in jobs if step == "ingest" for r in runs[name]]
     results["sizes"][label]["identical_outputs"] = len({json.dumps(t, sort_keys=True) for t in tables}) == 1
@@ -658,6 +684,18 @@ def fmt(x, nd=2):
     return str(x)
 
 
+def _probe_lines(results: dict) -> list[str]:
+    """The machine-speed paragraph (runs measured before the probe existed: none)."""
+    probes = sorted(r["probe_s"] for r in results["runs"] if r.get("probe_s") is not None)
+    if not probes:
+        return []
+    med = probes[(len(probes) - 1) // 2]
+    return [f"Machine speed probe (`speed_probe`: a fixed pure-Python loop timed just before every step, "
+            f"min of 3; lower is faster): median {med:.3f} s over the rows, {probes[0]:.3f}–{probes[-1]:.3f} s "
+            f"(slowest ÷ fastest {probes[-1] / probes[0]:.2f}). Compare it between runs before comparing their "
+            "times: on this shared host the same work has taken up to 2.5× as long within one day.", ""]
+
+
 def render(results: dict) -> str:
     m = results["machine"]
     v = m["versions"]
@@ -680,6 +718,7 @@ def render(results: dict) -> str:
              "`MB/CPU-s` = MB per CPU-second used by the step's processes (user + sys, from rusage): "
              "less sensitive to other load on the machine, which `other load` shows (average CPU use by "
              "processes outside the step, in % of one core).", "",
+             *_probe_lines(results),
              "| size | step | engine | workers | wall s | MB/s | MB/s per core | pages/s | speed-up vs 1 | "
              "peak RSS tree MB | max RSS MB | × jieba | MB/CPU-s | other load |",
              "|---|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"]
@@ -694,6 +733,8 @@ def render(results: dict) -> str:
         lines += ["", "Repeated steps: every step of a size ran once per round, rounds one after the other; "
                       "each row above is the median run (the other columns are that run's). All runs, seconds:", ""]
         lines += [f"- {r['size']} {r['step']} {r['engine']} w{r['workers']}: " + " / ".join(f"{x:.2f}" for x in t)
+                  + (" (probe " + " / ".join(f"{x:.3f}" for x in r["probe_s_runs"]) + " s)"
+                     if len(r.get("probe_s_runs") or []) == len(t) else "")
                   for r, t in spread]
     lines += ["", "Ingest stage split (seconds, from the run's timings: count pass / clean+split / merge+sections):", ""]
     for r in results["runs"]:
