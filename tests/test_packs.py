@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import shutil
 
+import pandas as pd
 import pytest
 
 from corpus_tools.ingest.pipeline import ingest, stored_results
@@ -80,3 +81,38 @@ def test_result_files_of_the_old_layout_are_removed(tmp_path):
     ingest([inp], out, workers=1)
     assert not (out / ".work" / "pages").exists() and not (out / ".work" / "errors").exists()
     assert len(stored_results(out / ".work")) == 5
+
+
+def test_runs_of_a_pack_merge_as_page_by_page(tmp_path, monkeypatch):
+    """The merge takes consecutive pages of a pack as one run (one slice per table); with
+    identical files (in one shard and across shards), file-name years and a metadata sidecar
+    the tables are the bytes the page-by-page merge writes."""
+    import json
+
+    from corpus_tools.ingest import pipeline
+    from test_kill_resume import make_pages
+
+    pages = tmp_path / "in"
+    make_pages(pages, n=120, seed=3)
+    (pages / "p0" / "page_007.txt").rename(pages / "p0" / "2019年page_007.txt")
+    (pages / "p0" / "index.jsonl").write_text("".join(
+        json.dumps({"file": f"page_{i:03d}.txt", "year": 2016, "title": f"T{i}"}) + "\n" for i in range(10, 40, 3)),
+        encoding="utf-8")
+    monkeypatch.setattr(pipeline, "BATCH_PAGES", 16)  # runs are cut at row-group ends too
+    runs = tmp_path / "runs"
+    ingest(pages, runs, workers=1)
+    assert max(len(s) for _, _, s in pipeline._runs_of_pages(
+        iter([(("a", i), i) for i in range(40)]), lambda: 16)) == 16
+
+    def one_by_one(pairs, room):
+        for (path, i), src in pairs:
+            yield path, i, [src]
+
+    monkeypatch.setattr(pipeline, "_runs_of_pages", one_by_one)
+    single = tmp_path / "single"
+    ingest(pages, single, workers=1)
+    for name in ("pages", "documents", "removed", "sections"):
+        assert (runs / f"{name}.parquet").read_bytes() == (single / f"{name}.parquet").read_bytes(), name
+    docs = pd.read_parquet(runs / "documents.parquet")
+    assert (docs["page_id"].str.contains("~")).any()  # duplicates were renamed
+    assert {"file_name", "metadata"} <= set(docs["year_source"])

@@ -27,7 +27,7 @@ from .. import __version__
 from ..store import _UMASK, atomic_write_json
 from . import boilerplate, convert, repair, split
 from .sources import HTML_SUFFIXES, PageError, Source, decode, discover, html_to_text, read_bytes, sha256
-from .results import (PACK_SUFFIX, PAGE_COLUMNS, TABLES, read_pack_index, read_result, release_packs, schema,
+from .results import (PACK_SUFFIX, PAGE_COLUMNS, TABLES, read_pack_index, read_result, read_results, release_packs, schema,
                       write_pack)
 from .tracked import TrackedText, span_to_raw
 
@@ -568,6 +568,44 @@ def _load_result(loc: Locator, src: Source, page_id: str | None = None) -> tuple
     return page, tabs
 
 
+def _load_run(path: str, i: int, srcs: list[Source]) -> tuple[list[dict], dict]:
+    """Consecutive pages ``i``, ``i + 1``, … of one pack, for the files ``srcs``, merged as
+    :func:`_load_result` merges one page (no page renamed): one slice and one column
+    conversion per table for the run instead of per page (a pack is usually one shard's
+    pages in order). Returns (page rows, {table: Arrow table})."""
+    tabs, offsets = read_results(path, i, len(srcs))
+    pages = tabs["pages"].to_pylist()
+    docs = tabs["documents"]
+    have = {c: docs.column(c).to_pylist() for c in ("source", "title", "year", "year_source")}
+    meta = [dict(zip(("title", "year", "year_source"), row)) for row in
+            zip(have["title"], have["year"], have["year_source"])]
+    source: list[str] = []
+    for k, (page, src) in enumerate(zip(pages, srcs)):
+        page["source"] = src.rel
+        a, b = offsets[k], offsets[k + 1]
+        apply_metadata(meta[a:b], src)
+        source += [src.rel] * (b - a)
+    fix = {"source": source, **{c: [m[c] for m in meta] for c in ("title", "year", "year_source")}}
+    tabs["documents"] = _set_columns(docs, {c: v for c, v in fix.items() if v != have[c]})
+    return pages, tabs
+
+
+def _runs_of_pages(pairs: Iterator[tuple[Locator, Source]], room: Callable[[], int]
+                   ) -> Iterator[tuple[str, int, list[Source]]]:
+    """(pack, first page, files) for runs of consecutive pages of one pack, each at most
+    ``room()`` pages long (what is left of the current row group)."""
+    cur: tuple[str, int, list[Source]] | None = None
+    for (path, i), src in pairs:
+        if cur is not None and (path != cur[0] or i != cur[1] + len(cur[2]) or len(cur[2]) >= room()):
+            yield cur
+            cur = None
+        if cur is None:
+            cur = (path, i, [])
+        cur[2].append(src)
+    if cur is not None:
+        yield cur
+
+
 PAGE_SUMMARY_COLUMNS = ["source", "sha256", "status", "error", "n_chars_raw", "n_chars_kept", "n_chars_removed",
                         "n_documents", "script"]
 
@@ -735,19 +773,31 @@ def _write_corpus(sources, result_locs, templates, config, out, work, skipped, t
             writers[name].write_tables(tabs)
             tabs.clear()
 
-    for loc, src in zip(result_locs, sources):  # results first: the generator runs to its end
-        page, tabs = _load_result(loc, src)
-        pid = page["page_id"]
-        seen_ids[pid] += 1
-        if seen_ids[pid] > 1:  # identical bytes under two names: unique, deterministic ids
-            page, tabs = _load_result(loc, src, f"{pid}~{seen_ids[pid]}")
-        pages_batch.append(page)
+    def add(pages: list[dict], tabs: dict) -> None:
+        pages_batch.extend(pages)
         for name in batch:
             batch[name].append(tabs[name])
             n[name] += tabs[name].num_rows
-        all_pages.append({k: page[k] for k in PAGE_SUMMARY_COLUMNS})
+        all_pages.extend({k: page[k] for k in PAGE_SUMMARY_COLUMNS} for page in pages)
         if len(pages_batch) >= BATCH_PAGES:
             flush()
+
+    # results first: the generator runs to its end. Runs of one pack's consecutive pages are
+    # merged at once, up to the end of the current row group (so row groups stay BATCH_PAGES)
+    for path, first, srcs in _runs_of_pages(zip(result_locs, sources), lambda: BATCH_PAGES - len(pages_batch)):
+        pages, tabs = _load_run(path, first, srcs)
+        ids = [p["page_id"] for p in pages]
+        if len(set(ids)) == len(ids) and not any(pid in seen_ids for pid in ids):
+            seen_ids.update(ids)
+            add(pages, tabs)
+            continue
+        for k, src in enumerate(srcs):  # identical bytes under two names: page by page
+            page, tabs = _load_result((path, first + k), src)
+            pid = page["page_id"]
+            seen_ids[pid] += 1
+            if seen_ids[pid] > 1:  # unique, deterministic ids
+                page, tabs = _load_result((path, first + k), src, f"{pid}~{seen_ids[pid]}")
+            add([page], tabs)
     flush()
     release_packs()
     for w in writers.values():

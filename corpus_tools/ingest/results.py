@@ -144,6 +144,13 @@ _PACKS_OPEN: dict[str, tuple[dict, dict]] = {}  # decoded packs (a few: pages ar
 def read_result(path: str | Path, i: int) -> dict:
     """``{table name: pyarrow.Table}`` of page ``i`` of a pack (zero-copy slices of the
     pack's tables; the last few packs read stay decoded in memory)."""
+    return read_results(path, i, 1)[0]
+
+
+def read_results(path: str | Path, i: int, n: int) -> tuple[dict, list[int]]:
+    """Pages ``i`` … ``i + n - 1`` of a pack at once: ``({table name: pyarrow.Table}, document
+    offsets)`` — one zero-copy slice per table, and where each page's documents start in the
+    documents slice (``n + 1`` offsets)."""
     key = str(path)
     hit = _PACKS_OPEN.get(key)
     if hit is None:
@@ -151,9 +158,11 @@ def read_result(path: str | Path, i: int) -> dict:
             _PACKS_OPEN.pop(next(iter(_PACKS_OPEN)))
         hit = _PACKS_OPEN[key] = _decode_pack(key)
     tables, starts = hit
-    if not 0 <= i < len(starts["pages"]) - 1:
-        raise ValueError(f"{path}: no page {i} in this pack")
-    return {name: tables[name].slice(starts[name][i], starts[name][i + 1] - starts[name][i]) for name in TABLES}
+    if n < 1 or not 0 <= i or i + n > len(starts["pages"]) - 1:
+        raise ValueError(f"{path}: no pages {i}..{i + n - 1} in this pack")
+    docs = starts["documents"]
+    return ({name: tables[name].slice(starts[name][i], starts[name][i + n] - starts[name][i]) for name in TABLES},
+            [d - docs[i] for d in docs[i:i + n + 1]])
 
 
 def _decode_pack(path: str) -> tuple[dict, dict]:
