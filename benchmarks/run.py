@@ -326,8 +326,8 @@ STEPS = {"ingest": step_ingest, "tokenize": step_tokenize, "baselines": step_bas
 def speed_probe(n: int = 1_000_000) -> float:
     """Seconds of a fixed pure-Python loop (integer and string work; min of 3), timed in
     this process just before every step: how fast the machine is at that moment. On a
-    shared host the same work took 1.0x-2.5x as long within one day, which no CPU or load
-    counter inside the machine shows."""
+    shared host it varied 2x within one run (0.057-0.116 s), which no load counter inside
+    the VM showed; and a session can move to another host (the CPU line of RESULTS.md)."""
     best = float("inf")
     for _ in range(3):
         t0 = time.perf_counter()
@@ -693,7 +693,7 @@ def _probe_lines(results: dict) -> list[str]:
     return [f"Machine speed probe (`speed_probe`: a fixed pure-Python loop timed just before every step, "
             f"min of 3; lower is faster): median {med:.3f} s over the rows, {probes[0]:.3f}–{probes[-1]:.3f} s "
             f"(slowest ÷ fastest {probes[-1] / probes[0]:.2f}). Compare it between runs before comparing their "
-            "times: on this shared host the same work has taken up to 2.5× as long within one day.", ""]
+            "times (and their CPU lines: a session can move to another host).", ""]
 
 
 def render(results: dict) -> str:
