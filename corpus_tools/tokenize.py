@@ -958,11 +958,10 @@ def fill_token_cache(data: Any, unit: str = "document", cache_dir: Any = "auto",
 
     The parent streams the texts (``batch_size`` rows at a time for documents of a corpus;
     sections and DataFrames go through ``as_units``), hashes them and cuts the uncached ones
-    into shards of about 1/16 of all the characters (from the ``n_chars`` column; the last quarter in
-    shards four times smaller, see :func:`_runs`), handing
-    each to the workers as soon as it is full; each task (:func:`corpus_tools.engine.run_tasks`,
-    ``workers`` processes or Ray) reads its rows itself, segments them and writes its own
-    cache part. The shards depend only on the data (and what is cached already), so any
+    into shards of about 1/16 of all the characters (from the ``n_chars`` column; the last
+    quarter in shards four times smaller, see :func:`_runs`), handing each to the workers as
+    soon as it is full; each task (:func:`corpus_tools.engine.run_tasks`, ``workers``
+    processes or Ray) reads its rows itself, segments them and writes its own cache part. The shards depend only on the data (and what is cached already), so any
     number of workers writes the same parts."""
     root = token_cache_dir(data, cache_dir)
     if root is None:

@@ -27,7 +27,7 @@ from .. import __version__
 from ..store import _UMASK, atomic_write_json
 from . import boilerplate, convert, repair, split
 from .sources import HTML_SUFFIXES, PageError, Source, decode, discover, html_to_text, read_bytes, sha256
-from .results import (PACK_SUFFIX, PAGE_COLUMNS, TABLES, read_pack_index, read_result, read_results, release_packs, schema,
+from .results import (PACK_SUFFIX, PAGE_COLUMNS, TABLES, read_pack_index, read_results, release_packs, schema,
                       write_pack)
 from .tracked import TrackedText, span_to_raw
 
@@ -542,37 +542,30 @@ def _set_columns(table, values: dict[str, list]):
 def _load_result(loc: Locator, src: Source, page_id: str | None = None) -> tuple[dict, dict]:
     """One page result ready for the merge: (page row, {table: Arrow table}). Content-keyed
     results are shared by identical files, so the source (and file-based metadata) is this
-    file's; ``page_id`` renames a second copy of identical bytes."""
-    tabs = read_result(*loc)
-    page = tabs["pages"].to_pylist()[0]
-    page["source"] = src.rel
+    file's (:func:`_load_run`); ``page_id`` renames a second copy of identical bytes."""
+    pages, tabs = _load_run(loc[0], loc[1], [src])
+    page = pages[0]
     old = page["page_id"]
-    new = page_id or old
-    page["page_id"] = new
+    if page_id is None or page_id == old:
+        return page, tabs
+    new = page["page_id"] = page_id
     docs = tabs["documents"]
-    have = {c: docs.column(c).to_pylist() for c in ("source", "title", "year", "year_source")}
-    meta = [dict(zip(("title", "year", "year_source"), row)) for row in
-            zip(have["title"], have["year"], have["year_source"])]
-    apply_metadata(meta, src)
-    fix = {"source": [src.rel] * docs.num_rows, **{c: [m[c] for m in meta] for c in ("title", "year", "year_source")}}
-    fix = {c: v for c, v in fix.items() if v != have[c]}  # usually only what the file adds (its name's year)
-    if new != old:
-        fix["page_id"] = [new] * docs.num_rows
-        fix["doc_id"] = [f"{new}{d[len(old):]}" for d in docs.column("doc_id").to_pylist()]
-        tabs["removed"] = _set_columns(tabs["removed"], {"page_id": [new] * tabs["removed"].num_rows})
-        secs = tabs["sections"]
-        tabs["sections"] = _set_columns(secs, {c: [v if v is None else f"{new}{v[len(old):]}"
-                                                   for v in secs.column(c).to_pylist()]
-                                               for c in ("doc_id", "section_id", "parent_id")})
-    tabs["documents"] = _set_columns(docs, fix)
+    tabs["documents"] = _set_columns(docs, {
+        "page_id": [new] * docs.num_rows,
+        "doc_id": [f"{new}{d[len(old):]}" for d in docs.column("doc_id").to_pylist()]})
+    tabs["removed"] = _set_columns(tabs["removed"], {"page_id": [new] * tabs["removed"].num_rows})
+    secs = tabs["sections"]
+    tabs["sections"] = _set_columns(secs, {c: [v if v is None else f"{new}{v[len(old):]}"
+                                               for v in secs.column(c).to_pylist()]
+                                           for c in ("doc_id", "section_id", "parent_id")})
     return page, tabs
 
 
 def _load_run(path: str, i: int, srcs: list[Source]) -> tuple[list[dict], dict]:
-    """Consecutive pages ``i``, ``i + 1``, … of one pack, for the files ``srcs``, merged as
-    :func:`_load_result` merges one page (no page renamed): one slice and one column
-    conversion per table for the run instead of per page (a pack is usually one shard's
-    pages in order). Returns (page rows, {table: Arrow table})."""
+    """Consecutive pages ``i``, ``i + 1``, … of one pack for the files ``srcs``: (page rows,
+    {table: Arrow table}), each page's source (and its file-based metadata) set to its file's.
+    One slice and one column conversion per table for the run, not per page (a pack is
+    usually one shard's pages in order)."""
     tabs, offsets = read_results(path, i, len(srcs))
     pages = tabs["pages"].to_pylist()
     docs = tabs["documents"]
@@ -586,6 +579,7 @@ def _load_run(path: str, i: int, srcs: list[Source]) -> tuple[list[dict], dict]:
         apply_metadata(meta[a:b], src)
         source += [src.rel] * (b - a)
     fix = {"source": source, **{c: [m[c] for m in meta] for c in ("title", "year", "year_source")}}
+    # usually only what the files add (a year in the name): unchanged columns are not rebuilt
     tabs["documents"] = _set_columns(docs, {c: v for c, v in fix.items() if v != have[c]})
     return pages, tabs
 
