@@ -706,7 +706,8 @@ def render(results: dict) -> str:
              f"Python {m['python']} on {m['platform']}.  ",
              "Libraries: " + ", ".join(f"{k} {val}" for k, val in v.items() if val) + ".  ",
              f"Date: {m['date']}; commit {m['git_commit']}{' (+ uncommitted changes)' if m.get('git_dirty') else ''}; "
-             f"command: `python benchmarks/run.py {' '.join(sys.argv[1:]) if sys.argv[1:] else ''}`.".rstrip(), "",
+             f"command: `python benchmarks/run.py {' '.join(results.get('command', sys.argv[1:]))}`.".replace(" `.", "`."),
+             "",
              "Corpora (benchmarks/generate.py, seed "
              f"{results['args']['seed']}): " + "; ".join(
                  f"{k}: {s['pages']} pages, {s['bytes'] / MB:.1f} MB" for k, s in results["sizes"].items()) + ".", "",
@@ -895,7 +896,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--results", default=str(HERE / "results.json"))
     ap.add_argument("--markdown", default=str(HERE / "RESULTS.md"))
     args = ap.parse_args(argv)
-    results = run(args)
+    results = {**run(args), "command": list(argv)}  # what RESULTS.md's header quotes
     Path(args.results).write_text(json.dumps(results, indent=1, ensure_ascii=False, default=str) + "\n")
     md = render(results)
     Path(args.markdown).write_text(md)
