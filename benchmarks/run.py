@@ -323,13 +323,13 @@ STEPS = {"ingest": step_ingest, "tokenize": step_tokenize, "baselines": step_bas
 
 
 # ============================================================================ measuring (parent side)
-def speed_probe(n: int = 1_000_000) -> float:
+def speed_probe(n: int = 1_000_000, repeats: int = 3) -> float:
     """Seconds of a fixed pure-Python loop (integer and string work; min of 3), timed in
     this process just before every step: how fast the machine is at that moment. On a
     shared host it varied 2x within one run (0.057-0.116 s), which no load counter inside
     the VM showed; and a session can move to another host (the CPU line of RESULTS.md)."""
     best = float("inf")
-    for _ in range(3):
+    for _ in range(repeats):
         t0 = time.perf_counter()
         acc, text = 0, ""
         for i in range(n):
@@ -338,6 +338,27 @@ def speed_probe(n: int = 1_000_000) -> float:
                 text = str(acc)[-4:] + text[:60]
         best = min(best, time.perf_counter() - t0)
     return best
+
+
+def _probe_task(_: int) -> float:
+    return speed_probe(3_000_000, repeats=1)
+
+
+def parallel_probe(n: int, rounds: int = 5) -> dict:
+    """A longer probe (~0.2 s, one timing: contention is what is measured) alone and in ``n``
+    processes at once, ``rounds`` times, medians: how much of ``n`` cores ``n`` processes
+    really get, the ceiling of an ``n``-worker speed-up. (On the Intel host two copies at
+    once each ran 2-15 % slower than one alone: a ceiling of 1.89-1.95x.)"""
+    import multiprocessing as mp
+    import statistics
+
+    alone, together = [], []
+    with mp.get_context("fork").Pool(n) as pool:
+        for _ in range(rounds):
+            alone.append(_probe_task(0))
+            together.extend(pool.map(_probe_task, range(n)))
+    a, t = statistics.median(alone), statistics.median(together)
+    return {"workers": n, "alone_s": a, "together_s": t, "ceiling": n * a / t}
 
 
 def measure(step: str, params: dict, timeout: float | None = None) -> dict:
@@ -618,6 +639,8 @@ def run(args: argparse.Namespace) -> dict:
     repeat_max = None if args.repeat_max.lower() == "all" else parse_size(args.repeat_max)
     data_root, out_root = Path(args.data_dir), Path(args.out_dir)
     results: dict = {"machine": machine_info(), "args": vars(args), "sizes": {}, "runs": []}
+    if max(workers) > 1:
+        results["machine"]["parallel_probe"] = parallel_probe(max(workers))
     try:
         import ray  # noqa: F401
         have_ray = True
@@ -690,10 +713,14 @@ def _probe_lines(results: dict) -> list[str]:
     if not probes:
         return []
     med = probes[(len(probes) - 1) // 2]
+    par = results.get("machine", {}).get("parallel_probe")
+    par_txt = (f" {par['workers']} copies of it at once ran at {par['ceiling']:.2f}× the throughput of one "
+               f"({par['together_s']:.3f} vs {par['alone_s']:.3f} s each): the ceiling of a {par['workers']}-worker "
+               "speed-up on this machine." if par else "")
     return [f"Machine speed probe (`speed_probe`: a fixed pure-Python loop timed just before every step, "
             f"min of 3; lower is faster): median {med:.3f} s over the rows, {probes[0]:.3f}–{probes[-1]:.3f} s "
             f"(slowest ÷ fastest {probes[-1] / probes[0]:.2f}). Compare it between runs before comparing their "
-            "times (and their CPU lines: a session can move to another host).", ""]
+            "times (and their CPU lines: a session can move to another host)." + par_txt, ""]
 
 
 def render(results: dict) -> str:
