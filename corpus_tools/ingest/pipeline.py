@@ -785,12 +785,10 @@ def _write_corpus(sources, result_locs, templates, config, out, work, skipped, t
             seen_ids.update(ids)
             add(pages, tabs)
             continue
-        for k, src in enumerate(srcs):  # identical bytes under two names: page by page
-            page, tabs = _load_result((path, first + k), src)
-            pid = page["page_id"]
+        for k, (src, pid) in enumerate(zip(srcs, ids)):  # identical bytes under two names: page by page
             seen_ids[pid] += 1
-            if seen_ids[pid] > 1:  # unique, deterministic ids
-                page, tabs = _load_result((path, first + k), src, f"{pid}~{seen_ids[pid]}")
+            renamed = f"{pid}~{seen_ids[pid]}" if seen_ids[pid] > 1 else None  # unique, deterministic ids
+            page, tabs = _load_result((path, first + k), src, renamed)
             add([page], tabs)
     flush()
     release_packs()
