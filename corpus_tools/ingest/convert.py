@@ -57,8 +57,17 @@ def to_simplified(text: str, configs: tuple[str, ...] = CONFIGS, particle_zhe: b
 @lru_cache(maxsize=1)
 def _script_tables():
     """Boolean tables over code points: which characters ``t2s`` changes (traditional-only)
-    and which ``s2t`` changes (simplified-only), built once per process from OpenCC's own
-    character conversions (~0.1 s)."""
+    and which ``s2t`` changes (simplified-only), built from OpenCC's own character
+    conversions (~0.1 s) once per machine and kept by :mod:`.tablecache` as bit arrays."""
+    import numpy as np
+
+    from .tablecache import cached, package_stamp
+
+    packed = cached("script-tables", (package_stamp("opencc", "__init__.py"),), _build_script_tables)
+    return tuple(np.unpackbits(np.frombuffer(b, np.uint8))[:0x10000].astype(bool) for b in packed)
+
+
+def _build_script_tables() -> tuple[bytes, bytes]:
     import numpy as np
 
     chars = [chr(c) for lo, hi in HAN_RANGES for c in range(lo, hi)]
@@ -70,7 +79,7 @@ def _script_tables():
         for ch, out in zip(chars, conv):
             if out != ch:
                 table[ord(ch)] = True
-    return trad, simp
+    return np.packbits(trad).tobytes(), np.packbits(simp).tobytes()
 
 
 def detect_script(text: str) -> str:

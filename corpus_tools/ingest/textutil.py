@@ -259,8 +259,14 @@ def common_chars() -> frozenset[str]:
     """Commonly used characters: GB2312 hanzi plus their traditional forms (via OpenCC).
 
     Used to judge whether a decoded run "reads as Chinese" in the mojibake repair and the
-    encoding detector.
+    encoding detector. Built once per machine (kept by :mod:`.tablecache`).
     """
+    from .tablecache import cached, package_stamp
+
+    return cached("common-chars", (package_stamp("opencc", "__init__.py"),), _build_common_chars)
+
+
+def _build_common_chars() -> frozenset[str]:
     chars = []
     for hi in range(0xB0, 0xF8):
         for lo in range(0xA1, 0xFF):
