@@ -231,8 +231,11 @@ def _split_non_han(tokens: list[str]) -> list[str]:
 
 
 def _split_non_han_joined(tokens: list[str]) -> tuple[list[str], str | None]:
-    """:func:`_split_non_han`, also returning the NUL join of the tokens when nothing was
-    split (the join the cache stores, :func:`_token_columns`), else None."""
+    """:func:`_split_non_han`, also returning the NUL join of the result (the join the cache
+    stores, :func:`_token_columns`, which checks it), or None when tokens were split and one
+    holds a NUL itself. Where tokens
+    were split, the join is patched around them rather than made again (about half the
+    documents have such a token; joining their lists twice cost 0.25 s per 100 MB)."""
     joined = "\x00".join(tokens)
     m = _IN_TOKEN_PAIR.search(joined)
     if m is None:
@@ -240,15 +243,22 @@ def _split_non_han_joined(tokens: list[str]) -> tuple[list[str], str | None]:
     if joined.count("\x00") != len(tokens) - 1:  # NUL inside a token: token by token
         return [x for t in tokens for x in _split_token(t)], None
     out: list[str] = []
-    i = pos = 0  # tokens[i] starts at joined[pos]
+    parts: list[str] = []  # the new join: slices of ``joined`` and the split tokens' joins
+    i = pos = cut = 0  # tokens[i] starts at joined[pos]; joined[cut:] is not in parts yet
     while m is not None:
         j = i + joined.count("\x00", pos, m.start())
+        start = joined.rfind("\x00", pos, m.start()) + 1 if j > i else pos  # where tokens[j] starts
+        end = joined.find("\x00", m.start())
+        end = len(joined) if end < 0 else end
+        pieces = _split_token(tokens[j])
         out.extend(tokens[i:j])
-        out.extend(_split_token(tokens[j]))
-        i, pos = j + 1, joined.find("\x00", m.start()) + 1
-        m = _IN_TOKEN_PAIR.search(joined, pos) if pos else None
+        out.extend(pieces)
+        parts += [joined[cut:start], "\x00".join(pieces)]
+        i, pos, cut = j + 1, end + 1, end
+        m = _IN_TOKEN_PAIR.search(joined, pos) if pos < len(joined) else None
     out.extend(tokens[i:])
-    return out, None
+    parts.append(joined[cut:])
+    return out, "".join(parts)
 
 
 class Segmenter:

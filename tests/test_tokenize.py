@@ -349,6 +349,9 @@ def test_split_non_han_matches_the_token_by_token_rule():
              ["a.", ".a", "工", "b-c-d"], ["a", "-", "b"], ["工a-", "%1", "１-a", "é1"], ["ab"] * 3 + ["a-b"]]
     for tokens in cases:
         assert tk._split_non_han(list(tokens)) == reference(tokens), tokens
+        out, joined = tk._split_non_han_joined(list(tokens))
+        if not any("\x00" in t for t in tokens):  # the join is patched around split tokens
+            assert joined == "\x00".join(reference(tokens)), tokens
     assert Segmenter(backend="jieba").cut("访问qq.com，第1-6条") == Segmenter().cut("访问qq.com，第1-6条")
 
 
