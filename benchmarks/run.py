@@ -17,9 +17,10 @@ figure the way it is for a user, and memory is measured per step:
 * ``max_rss_mb``: the largest RSS of any single process of the step (exact, from
   ``wait4``'s rusage).
 
-Steps per size: ``ingest`` (templates count → clean/split → merge + sections) with the
-local engine and 1 / 2 workers; ``tokenize`` (``corpus_tools.tokenize.fill_token_cache``, as ``corpus-tools tokenize``,
-cold token cache, then warm) with 1 / 2 workers; end to end = ingest + tokenize (sum of
+Steps per size: ``ingest`` (``corpus-tools ingest``: templates count → clean/split → merge +
+sections) with the local engine and 1 / 2 workers; ``tokenize`` (``corpus-tools tokenize``,
+cold token cache, then warm) with 1 / 2 workers (each step calls the command's function,
+``corpus_tools.cli.main``, in its own process: what a user's command costs, summary included); end to end = ingest + tokenize (sum of
 the two steps' wall times). At each ``--ray-size``: ``engine="ray"`` with 2 CPUs, once as a user
 runs it (the engine starts Ray itself) and once as a new job on a cluster that is already up
 (``ray start --head``, waited on until idle, then the job with ``address="auto"``; the job's
@@ -78,39 +79,55 @@ def _dir_bytes(path: Path) -> tuple[int, int]:
 
 
 def step_ingest(p: dict) -> dict:
-    from corpus_tools.ingest.pipeline import ingest
+    """What a user runs: ``corpus-tools ingest DATA -o OUT --workers N [--engine ray
+    [--address A]]`` (the command's own function, in this step's process)."""
+    from corpus_tools.cli import main
 
     out = Path(p["out"])
     if out.exists():
         shutil.rmtree(out)
+    argv = ["ingest", p["data"], "-o", str(out), "--workers", str(p["workers"]), "--engine", p["engine"],
+            "--no-resume", "-q"] + (["--address", p["address"]] if p.get("address") else [])
     t0 = time.perf_counter()
-    s = ingest(p["data"], out, workers=p["workers"], engine=p["engine"], address=p.get("address"), resume=False)
+    rc = main(argv)
     secs = time.perf_counter() - t0
+    if rc not in (0, 1):
+        raise RuntimeError(f"corpus-tools {' '.join(argv)} exited {rc}")
     manifest = json.loads((out / "manifest.json").read_text())
-    return {"seconds_inner": secs, "timings": s.timings,
-            "counts": manifest["counts"], "tables": manifest["tables"]}
+    timings = json.loads((out / ".work" / "timings.json").read_text())
+    return {"seconds_inner": secs, "timings": timings, "counts": manifest["counts"], "tables": manifest["tables"]}
+
+
+def _tokenize_cli(corpus: Path, workers: int) -> tuple[float, dict]:
+    """``corpus-tools tokenize CORPUS --workers N`` (its summary row as JSON): seconds, row."""
+    from corpus_tools.cli import main
+
+    with tempfile.TemporaryDirectory() as tmp:
+        row_file = Path(tmp) / "summary.json"
+        t0 = time.perf_counter()
+        rc = main(["tokenize", str(corpus), "--workers", str(workers), "-o", str(row_file)])
+        secs = time.perf_counter() - t0
+        if rc != 0:
+            raise RuntimeError(f"corpus-tools tokenize exited {rc}")
+        return secs, json.loads(row_file.read_text())[0]
 
 
 def step_tokenize(p: dict) -> dict:
-    """What `corpus-tools tokenize CORPUS --workers N` runs: fill the token cache, streaming."""
+    """What a user runs: ``corpus-tools tokenize CORPUS --workers N`` (fills the token cache,
+    streaming), cold, then again warm."""
     import pyarrow.compute as pc
     import pyarrow.parquet as pq
-    from corpus_tools.tokenize import fill_token_cache
 
     corpus = Path(p["corpus"])
     shutil.rmtree(corpus / "cache", ignore_errors=True)
-    text_bytes = 0  # UTF-8 bytes of the texts, counted in batches (not part of the timed step's memory)
+    cold, info = _tokenize_cli(corpus, p["workers"])
+    warm, info2 = _tokenize_cli(corpus, p["workers"])
+    text_bytes = 0  # UTF-8 bytes of the texts, counted in batches, after the timed runs
     for batch in pq.ParquetFile(corpus / "documents.parquet").iter_batches(columns=["text"], batch_size=2048):
         text_bytes += int(pc.sum(pc.binary_length(batch.column(0))).as_py() or 0)
-    t0 = time.perf_counter()
-    info = fill_token_cache(str(corpus), workers=p["workers"])
-    cold = time.perf_counter() - t0
-    t0 = time.perf_counter()
-    info2 = fill_token_cache(str(corpus), workers=p["workers"])
-    warm = time.perf_counter() - t0
     shutil.rmtree(corpus / "cache", ignore_errors=True)
-    return {"seconds_cold": cold, "seconds_warm": warm, "units": info["n_units"], "text_bytes": text_bytes,
-            "n_tokens": info["n_tokens"], "backend": info.get("backend"), "warm_from_cache": info2.get("n_cached")}
+    return {"seconds_cold": cold, "seconds_warm": warm, "units": info["units"], "text_bytes": text_bytes,
+            "n_tokens": info["tokens"], "backend": info.get("backend"), "warm_from_cache": info2.get("from_cache")}
 
 
 def step_baselines(p: dict) -> dict:

@@ -109,7 +109,7 @@ _POOL_SHARED: tuple = ()  # in a pool worker: run_tasks' ``shared`` argument, if
 def _pool_worker_start(extra: tuple) -> None:
     global _POOL_SHARED
     _POOL_SHARED = extra
-    _arrow_without_pandas()
+    arrow_without_pandas()
 
 
 def _in_pool_worker(fn: Callable[..., Any], item: Any) -> Any:
@@ -121,18 +121,22 @@ class _NoPandas:
 
     def find_spec(self, name: str, path: Any = None, target: Any = None) -> None:
         if name == "pandas":
-            raise ImportError("pandas is not imported in pool workers (see _arrow_without_pandas)")
+            raise ImportError("pandas is not imported here (see arrow_without_pandas)")
 
 
-def _arrow_without_pandas() -> None:
-    """Pool (and Ray) worker start: settle pyarrow's lazy pandas check without importing pandas.
+def arrow_without_pandas() -> None:
+    """Settle pyarrow's lazy pandas check without importing pandas, in a process that hands
+    pyarrow no pandas objects: pool and Ray workers (at their start) and the `ingest` and
+    `tokenize` commands (whose summaries are printed without pandas too).
 
-    The first ``pa.array(list)`` of a process imports pandas (~0.35 s here), only to ask
-    whether the list is a pandas object. Task code converts lists and NumPy arrays only, so
-    in a worker that has not inherited pandas the check is made once with pandas blocked:
-    pyarrow then treats nothing as a pandas object until a pandas API (``to_pandas``,
-    ``Table.from_pandas``) imports it for real. (``pa.array(series)`` before such a call would
-    convert the Series as a plain sequence: no task does that.)"""
+    The first ``pa.array(list)`` of a process imports pandas (~0.4 s), only to ask whether
+    the list is a pandas object: in a one-worker run of either command that was a sixth of
+    the time at 10 MB. Here the check is made once with pandas blocked: pyarrow then treats
+    nothing as a pandas object until a pandas API (``to_pandas``, ``Table.from_pandas``)
+    imports it for real. (``pa.array(series)`` before such a call would convert the Series
+    as a plain sequence — an object Series holding NaN fails — so a process that may do that,
+    a notebook or `corpus-tools run`, must not call this; with pandas already imported it
+    does nothing.)"""
     import sys
 
     global _ARROW_SETTLED
@@ -162,7 +166,7 @@ def _in_ray_worker(fn: Callable[..., Any], item: Any, settle_arrow: bool, *extra
     ~0.2 s each). In a job the caller started (``ray.init`` in a notebook) the workers also
     run the caller's tasks, so they are left as they are."""
     if settle_arrow:
-        _arrow_without_pandas()
+        arrow_without_pandas()
     return fn(item, *extra)
 
 

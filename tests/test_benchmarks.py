@@ -35,3 +35,16 @@ def test_speed_probe_and_its_paragraph():
     (line, blank) = run._probe_lines({"runs": runs})
     assert "median 0.080 s" in line and "0.060–0.120 s" in line and "2.00" in line and blank == ""
     assert run._probe_lines({"runs": [{}]}) == []  # results from before the probe: no paragraph
+
+
+def test_ingest_and_tokenize_steps_run_the_commands(tmp_path):
+    """The measured steps are the user's commands (`corpus-tools ingest` / `tokenize`)."""
+    run = _bench_run()
+    out = tmp_path / "corpus"
+    r = run.step_ingest({"data": str(ROOT / "data" / "raw"), "out": str(out), "workers": 1, "engine": "local"})
+    assert r["counts"]["pages"] == 5 and r["counts"]["documents"] == 35 and len(r["tables"]) == 4
+    assert set(r["timings"]) >= {"templates", "clean_split", "merge_sections"}
+    t = run.step_tokenize({"corpus": str(out), "workers": 1})
+    assert t["units"] == 35 and t["n_tokens"] > 10_000 and t["warm_from_cache"] == 35
+    assert t["seconds_cold"] > 0 and t["text_bytes"] > 200_000
+    assert not (out / "cache").exists()  # the step leaves the corpus as it found it

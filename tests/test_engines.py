@@ -221,7 +221,7 @@ def test_ray_workers_of_a_job_the_caller_started_are_left_as_they_are(monkeypatc
     import corpus_tools.engine as eng
 
     settled: list[int] = []
-    monkeypatch.setattr(eng, "_arrow_without_pandas", lambda: settled.append(1))
+    monkeypatch.setattr(eng, "arrow_without_pandas", lambda: settled.append(1))
     assert eng._in_ray_worker(_square, 3, False) == 9 and settled == []
     assert eng._in_ray_worker(_square, 3, True) == 9 and settled == [1]
 

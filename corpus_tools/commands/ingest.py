@@ -85,14 +85,16 @@ def run_ingest(args: argparse.Namespace, progress=None, cfg: dict | None = None)
 
 
 def print_summary(summary, file=sys.stdout) -> None:
-    pages = summary.pages
+    """The run in a few lines, from the page rows (not the ``pages`` DataFrame: the
+    `ingest` command never imports pandas, see :func:`corpus_tools.engine.arrow_without_pandas`)."""
+    pages = summary.page_rows
     c = summary.counts
-    kept = int(pages["n_chars_kept"].sum())
-    removed = int(pages["n_chars_removed"].sum())
-    conv = int((pages["script"].isin(["traditional", "mixed"])).sum())
+    kept = sum(int(p["n_chars_kept"] or 0) for p in pages)
+    removed = sum(int(p["n_chars_removed"] or 0) for p in pages)
+    conv = sum(p["script"] in ("traditional", "mixed") for p in pages)
     print(f"corpus written to {summary.out}/", file=file)
     print(f"pages: {len(pages)} (ok {c['ok']}, empty {c['empty']}, error {c['error']}); documents: {summary.n_documents}", file=file)
-    counts = [int(n) for n in pages.loc[pages.status == "ok", "n_documents"]]
+    counts = [int(p["n_documents"]) for p in pages if p["status"] == "ok"]
     if len(counts) <= 20:
         per_page = ", ".join(map(str, counts))
     else:  # a distribution, not thousands of numbers
@@ -110,8 +112,10 @@ def print_summary(summary, file=sys.stdout) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    from ..engine import arrow_without_pandas
     from ..progress import Progress
 
+    arrow_without_pandas()  # this command hands pyarrow no pandas objects: saves importing pandas
     with Progress(args.quiet) as p:
         summary = run_ingest(args, progress=p.stage("ingest", unit="pages"))
         p.finish("ingest")

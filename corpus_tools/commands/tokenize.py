@@ -6,7 +6,7 @@ import sys
 import time
 
 from ..cli import UsageError
-from ..tables import add_output_options, emit
+from ..tables import add_output_options, emit, emit_rows
 
 
 def register(sub) -> None:
@@ -54,15 +54,15 @@ def run(args: argparse.Namespace) -> int:
     # streaming: batches of units go to the cache, tokens are not kept in memory
     if args.address and args.engine != "ray":
         raise UsageError("--address needs --engine ray")
+    from ..engine import arrow_without_pandas
+
+    arrow_without_pandas()  # this path hands pyarrow no pandas objects: saves importing pandas
     info = fill_token_cache(args.corpus, unit=args.unit, userdict=userdict, backend=args.backend,
                             hmm=not args.no_hmm, workers=args.workers, engine=args.engine, address=args.address)
     secs = time.perf_counter() - t0
-    import pandas as pd
-
-    summary = pd.DataFrame([{
+    emit_rows([{
         "units": info["n_units"], "segmented": info["n_segmented"], "from_cache": info["n_cached"],
         "tokens": info["n_tokens"], "backend": info["backend"], "seconds": round(secs, 2), "cache": info["cache_dir"],
-    }])
-    emit(summary, args, title="tokenize")
+    }], args, title="tokenize")
     print(f"tokenized {info['n_units']} units in {secs:.1f}s ({info['n_cached']} from cache)", file=sys.stderr)
     return 0
