@@ -17,15 +17,20 @@ def add_output_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("-o", "--output", default=None, help="write the table to this file instead of stdout")
 
 
-def emit(df: pd.DataFrame, args: argparse.Namespace, title: str | None = None) -> None:
-    """Print ``df`` readably, or write it as csv/json/parquet to ``args.output``."""
-    fmt = args.format
-    out = args.output
+def _format(args: argparse.Namespace) -> tuple[str, str | None]:
+    """(format, output file): ``--format``, else a table on stdout, else from -o's suffix."""
+    fmt, out = args.format, args.output
     if fmt is None:
         fmt = "table"
         if out:
             suffix = out.rsplit(".", 1)[-1].lower()
             fmt = {"csv": "csv", "json": "json", "jsonl": "json", "parquet": "parquet"}.get(suffix, "csv")
+    return fmt, out
+
+
+def emit(df: pd.DataFrame, args: argparse.Namespace, title: str | None = None) -> None:
+    """Print ``df`` readably, or write it as csv/json/parquet to ``args.output``."""
+    fmt, out = _format(args)
     if fmt == "parquet":
         if not out:
             raise SystemExit("--format parquet needs -o FILE")
@@ -53,12 +58,7 @@ def emit_rows(rows: list[dict], args: argparse.Namespace, title: str | None = No
     """:func:`emit` for a few summary rows, without pandas for a table, csv or json (a
     command that needs nothing else from pandas does not pay its ~0.4 s import to print
     one line); parquet goes through :func:`emit`."""
-    fmt, out = args.format, args.output
-    if fmt is None:
-        fmt = "table"
-        if out:
-            suffix = out.rsplit(".", 1)[-1].lower()
-            fmt = {"csv": "csv", "json": "json", "jsonl": "json", "parquet": "parquet"}.get(suffix, "csv")
+    fmt, out = _format(args)
     if fmt == "parquet":
         import pandas as pd
 
