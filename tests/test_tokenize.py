@@ -410,3 +410,21 @@ def test_segmenter_fingerprint_is_computed_once_and_pickled(monkeypatch):
     monkeypatch.setattr(tk.json, "dumps", lambda *a, **k: calls.append(1) or "")
     assert seg.fingerprint == fp and pickle.loads(pickle.dumps(seg)).fingerprint == fp
     assert calls == []
+
+
+def test_rjieba_loaded_without_its_default_tokenizer():
+    """The segmenter loads rjieba's compiled module alone (``import rjieba`` builds a default
+    tokenizer, ~0.1 s); a later ``import rjieba`` still works and shares the class."""
+    import subprocess
+    import sys
+
+    pytest.importorskip("rjieba")
+    code = ("import sys\n"
+            "from corpus_tools.tokenize import Segmenter, _rjieba_class\n"
+            "toks = Segmenter(backend='rjieba').cut('工会工作总结qq.com，第1-6条')\n"
+            "print('rjieba' in sys.modules, '|'.join(toks))\n"
+            "import rjieba\n"
+            "print(rjieba.Jieba is _rjieba_class(), '|'.join(rjieba.Jieba().cut('工会工作总结', True)))\n")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.split("\n")
+    assert out[0] == "False 工会工作|总结|qq|.|com|，|第|1|-|6|条"
+    assert out[1].startswith("True ")
