@@ -66,6 +66,15 @@ def test_off_and_unwritable(tmp_path, monkeypatch):
     assert len(calls) == 2
 
 
+def test_no_home_no_disk_cache(monkeypatch):
+    monkeypatch.delenv(tablecache.ENV, raising=False)
+    monkeypatch.delenv("XDG_CACHE_HOME", raising=False)
+    monkeypatch.setattr(os.path, "expanduser", lambda p: p)  # HOME unset, no passwd entry
+    assert tablecache.cache_dir() is None
+    monkeypatch.setenv("XDG_CACHE_HOME", "/somewhere")
+    assert str(tablecache.cache_dir()) == "/somewhere/corpus-tools"
+
+
 def test_package_stamp_follows_the_data_file():
     stamp = tablecache.package_stamp("jieba", "dict.txt")
     assert "dict.txt:" in stamp and not stamp.endswith("dict.txt:-")

@@ -33,7 +33,12 @@ def cache_dir() -> Path | None:
     env = os.environ.get(ENV)
     if env is not None:
         return None if env.strip().lower() in ("", "0", "off", "false", "no") else Path(env).expanduser()
-    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
+    base = os.environ.get("XDG_CACHE_HOME")
+    if not base:
+        home = os.path.expanduser("~")
+        if home.startswith("~"):  # no home directory to be found: no disk cache (not a "~" folder here)
+            return None
+        base = os.path.join(home, ".cache")
     return Path(base) / "corpus-tools"
 
 
