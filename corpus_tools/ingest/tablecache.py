@@ -13,7 +13,8 @@ Where: ``$CORPUS_TOOLS_CACHE`` if set (``off`` disables the disk cache), else
 ``$XDG_CACHE_HOME/corpus-tools``, else ``~/.cache/corpus-tools``. The cache is only ever an
 optimisation: a directory that cannot be written, or a file that cannot be read (cut short,
 from another version), means the table is built in memory as before, and written again when
-possible (atomically: temp file + rename, so concurrent workers never see half a file).
+possible (atomically, by ``store.atomic_write_bytes``: concurrent workers never see half a
+file).
 """
 from __future__ import annotations
 
@@ -90,14 +91,9 @@ def cached(name: str, sources: tuple[str, ...], build: Callable[[], Any]) -> Any
 
 
 def _store(path: Path, value: Any) -> None:
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    from ..store import atomic_write_bytes
+
     try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        with open(tmp, "wb") as fh:
-            marshal.dump(value, fh)
-        os.replace(tmp, path)
+        atomic_write_bytes(path, marshal.dumps(value))
     except (OSError, ValueError):  # read-only home, full disk, a value marshal cannot store
-        try:
-            tmp.unlink()
-        except OSError:
-            pass
+        pass
