@@ -19,9 +19,10 @@ figure the way it is for a user, and memory is measured per step:
 
 Steps per size: ``ingest`` (``corpus-tools ingest``: templates count → clean/split → merge +
 sections) with the local engine and 1 / 2 workers; ``tokenize`` (``corpus-tools tokenize``,
-cold token cache, then warm) with 1 / 2 workers (each step calls the command's function,
-``corpus_tools.cli.main``, in its own process: what a user's command costs, summary included); end to end = ingest + tokenize (sum of
-the two steps' wall times). At each ``--ray-size``: ``engine="ray"`` with 2 CPUs, once as a user
+cold token cache, then warm) with 1 / 2 workers. Each step calls the command's function,
+``corpus_tools.cli.main``, in its own process: what a user's command costs, summary
+included. End to end = ingest + tokenize: the ingest step's wall time plus the tokenize
+command's cold run (timed inside its process, so without a second interpreter start). At each ``--ray-size``: ``engine="ray"`` with 2 CPUs, once as a user
 runs it (the engine starts Ray itself) and once as a new job on a cluster that is already up
 (``ray start --head``, waited on until idle, then the job with ``address="auto"``; the job's
 own driver process, connection and Ray worker start-up are in its time, the cluster's start

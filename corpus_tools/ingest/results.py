@@ -189,5 +189,5 @@ def _decode_pack(path: str) -> tuple[dict, dict]:
 
 
 def release_packs() -> None:
-    """Drop the packs kept decoded by :func:`read_result` (the merge is done)."""
+    """Drop the packs kept decoded by :func:`read_results` (the merge is done)."""
     _PACKS_OPEN.clear()
