@@ -303,3 +303,19 @@ def test_dictionary_from_id_sequences_equals_gensims_own():
         assert list(got.token2id.items()) == list(ref.token2id.items())
         assert list(got.dfs.items()) == list(ref.dfs.items()) and list(got.cfs.items()) == list(ref.cfs.items())
         assert (got.num_docs, got.num_pos, got.num_nnz) == (ref.num_docs, ref.num_pos, ref.num_nnz)
+
+
+def test_non_finite_model_weights_fail_loudly(seed_dir, monkeypatch):
+    """A model whose weights hold a NaN raises instead of ranking terms by NaN."""
+    from gensim.models import LdaModel
+
+    real = LdaModel.get_topics
+
+    def with_nan(self):
+        out = real(self)
+        out[0, 0] = np.nan
+        return out
+
+    monkeypatch.setattr(LdaModel, "get_topics", with_nan)
+    with pytest.raises(FloatingPointError, match="1 of .* topic-term weights are not finite"):
+        fit_topics(seed_dir, k=4, seed=13, coherence=False)

@@ -1034,6 +1034,7 @@ def _fit(prep: PreparedCorpus, k: int, method: str, seed: int, topn: int, passes
         params["seconds_train"] = round(time.perf_counter() - t0, 3)
         if seeded:
             log.warning("seeded topics are only supported for LDA; ignored for NMF")
+    _check_finite(method, k, topic_term, doc_topic)
     topics, doc_topics, top_words = _tables(method, k, topic_term, doc_topic, prep, topn)
     cfs = prep.dictionary.cfs
     term_frequency = np.array([cfs.get(i, 0) for i in range(V)], dtype=np.float64)
@@ -1043,6 +1044,18 @@ def _fit(prep: PreparedCorpus, k: int, method: str, seed: int, topn: int, passes
                            doc_lengths=prep.arrays().doc_lengths(), params=params, model=model,
                            dictionary=prep.dictionary)
     return res, top_words
+
+
+def _check_finite(method: str, k: int, topic_term: np.ndarray, doc_topic: np.ndarray | None) -> None:
+    """Fail loudly on NaN or infinite weights instead of ranking terms by them. (Some full
+    test runs printed numpy's "invalid value encountered in dot" from gensim's E step while
+    every model stayed finite and equal across worker counts: OpenBLAS can raise that flag
+    without a NaN in the result, numpy#24067. This check tells the two cases apart.)"""
+    for name, arr in (("topic-term", topic_term), ("document-topic", doc_topic)):
+        if arr is not None and not np.isfinite(arr).all():
+            bad = int(arr.size - np.isfinite(arr).sum())
+            raise FloatingPointError(f"{method} k={k}: {bad} of {arr.size} {name} weights are not finite "
+                                     "(NaN or inf); the model is unusable")
 
 
 def _measures(coherence: Sequence[str] | bool) -> list[str]:
